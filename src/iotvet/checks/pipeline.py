@@ -1,0 +1,34 @@
+"""Run every registered check family over every root file system and number the findings."""
+
+from __future__ import annotations
+
+from ..context import ScanContext
+from ..model import SEVERITY_ORDER, Finding
+from .registry import families
+from .themes import theme_verdicts
+
+__all__ = ["families_ran", "run_checks", "theme_verdicts"]
+
+
+def run_checks(ctx: ScanContext) -> list[Finding]:
+    """Findings of all families on all roots, ordered by severity, with ids F1, F2, …
+
+    A family that crashes on one root is reported in ``skipped`` and the others still run.
+    """
+    findings: list[Finding] = []
+    for root in ctx.roots:
+        for family in families():
+            try:
+                findings.extend(family.run(root, ctx))
+            except Exception as exc:
+                ctx.skip(root.label, f"check family {family.name} failed: {exc!r}", "checks")
+    findings.sort(key=lambda f: (-SEVERITY_ORDER[f.severity], f.check, f.path or ""))
+    for index, finding in enumerate(findings, 1):
+        finding.id = f"F{index}"
+    ctx.findings = findings
+    return findings
+
+
+def families_ran(ctx: ScanContext) -> list[str]:
+    """Names of the families that ran on at least one root (theme verdicts need to know)."""
+    return [family.name for family in families()] if ctx.roots else []

@@ -1,0 +1,23 @@
+"""State shared by the analysis stages of one scan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .limits import Limits
+from .model import Component, Finding, Skipped
+from .rootfs import RootFS
+
+
+@dataclass
+class ScanContext:
+    """What a stage may read (roots, earlier results) and where it reports what it passed over."""
+
+    roots: list[RootFS]
+    limits: Limits = field(default_factory=Limits)
+    components: list[Component] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    def skip(self, path: str, reason: str, stage: str) -> None:
+        self.skipped.append(Skipped(path=path, reason=reason, stage=stage))

@@ -1,0 +1,56 @@
+"""The inventory stage: what software is inside each root file system.
+
+Identifiers are discovered, not listed: every module of this package (and of its sub-packages)
+that defines ``IDENTIFIER`` takes part, so a new package-database format or detection method is
+one new module.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from functools import cache
+from pathlib import Path
+
+from ..context import ScanContext
+from ..model import Component
+from .interface import Identifier
+from .merge import merge_components
+
+
+@cache
+def identifiers() -> tuple[Identifier, ...]:
+    found: list[Identifier] = []
+    for info in pkgutil.walk_packages(__path__, prefix=f"{__name__}."):
+        module = importlib.import_module(info.name)
+        identifier = getattr(module, "IDENTIFIER", None)
+        if identifier is not None:
+            found.append(identifier)
+    return tuple(found)
+
+
+def run_inventory(
+    ctx: ScanContext, kernels: list[Path] | None = None
+) -> tuple[list[Component], dict[str, str]]:
+    """Components of every root (merged, with purls/CPEs) and the operating-system facts."""
+    from .identity import enrich
+    from .osrelease import kernel_components, read_os_release
+
+    candidates: list[Component] = []
+    os_info: dict[str, str] = {}
+    for root in ctx.roots:
+        for identifier in identifiers():
+            try:
+                found = identifier.identify(root, ctx)
+            except Exception as exc:
+                ctx.skip(root.label, f"identifier {identifier.name} failed: {exc!r}", "inventory")
+                continue
+            for component in found:
+                component.layer = component.layer or root.label
+            candidates.extend(found)
+        os_info = os_info or read_os_release(root)
+    candidates.extend(kernel_components(kernels or [], ctx))
+    components = merge_components(candidates)
+    for component in components:
+        enrich(component)
+    return components, os_info

@@ -1,0 +1,90 @@
+"""The CLI's error paths: every unusable input ends with exit code 2 and a message naming the file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+def run_cli(*args: str, as_nobody: bool = False) -> subprocess.CompletedProcess[str]:
+    def drop() -> None:
+        os.setgid(65534)
+        os.setuid(65534)
+
+    return subprocess.run(
+        [sys.executable, "-m", "iotvet", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=drop if as_nobody else None,
+        env=dict(os.environ),
+    )
+
+
+@pytest.fixture
+def public_dir() -> Iterator[Path]:
+    """A directory every user may enter (pytest's tmp_path is private to its owner)."""
+    path = Path(tempfile.mkdtemp(prefix="iotvet-cli-"))
+    path.chmod(0o755)
+    yield path
+    for child in path.iterdir():
+        child.chmod(0o644)
+        child.unlink()
+    path.rmdir()
+
+
+def test_missing_path(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-firmware.bin"
+    result = run_cli("scan", str(missing))
+    assert result.returncode == 2
+    assert str(missing) in result.stderr
+    assert "no such file" in result.stderr
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.bin"
+    empty.write_bytes(b"")
+    result = run_cli("scan", str(empty))
+    assert result.returncode == 2
+    assert str(empty) in result.stderr
+    assert "empty" in result.stderr
+
+
+def test_unreadable_file(public_dir: Path) -> None:
+    secret = public_dir / "firmware.bin"
+    secret.write_bytes(b"\x00" * 64)
+    secret.chmod(0)
+    # root reads any file, so the unreadable case is checked as an ordinary user when we are root
+    result = run_cli("scan", str(secret), as_nobody=os.geteuid() == 0)
+    assert result.returncode == 2, result.stderr
+    assert str(secret) in result.stderr
+    assert "cannot be read" in result.stderr
+
+
+def test_unknown_format(tmp_path: Path) -> None:
+    noise = tmp_path / "noise.bin"
+    noise.write_bytes(os.urandom(256 * 1024))
+    result = run_cli("scan", str(noise))
+    assert result.returncode == 2, result.stderr
+    assert str(noise) in result.stderr
+    assert "unknown format" in result.stderr
+    assert "entropy" in result.stderr
+
+
+def test_sbom_missing_path(tmp_path: Path) -> None:
+    missing = tmp_path / "absent.img"
+    result = run_cli("sbom", str(missing), "--format", "spdx-json")
+    assert result.returncode == 2
+    assert str(missing) in result.stderr
+
+
+def test_bad_option_is_usage_error(tmp_path: Path) -> None:
+    result = run_cli("scan", str(tmp_path), "--format", "pdfx")
+    assert result.returncode == 2
+    assert "pdfx" in result.stderr
