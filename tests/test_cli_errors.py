@@ -1,4 +1,4 @@
-"""The CLI's error paths: every unusable input ends with exit code 2 and a message naming the file."""
+"""CLI error paths: every unusable input ends with exit code 2 and a message naming the file."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ with a message that names the file and says why.
 from __future__ import annotations
 
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -39,19 +39,19 @@ STAGE_LABELS = {
 }
 
 
-class ScanFormat(str, Enum):
+class ScanFormat(StrEnum):
     json = "json"
     table = "table"
     html = "html"
 
 
-class SbomFormat(str, Enum):
+class SbomFormat(StrEnum):
     cyclonedx_json = "cyclonedx-json"
     cyclonedx_xml = "cyclonedx-xml"
     spdx_json = "spdx-json"
 
 
-class FailOn(str, Enum):
+class FailOn(StrEnum):
     critical = "critical"
     high = "high"
     kev = "kev"

@@ -1,8 +1,8 @@
 """Run the stages for one target: unpack → inventory → checks → vulnerabilities → theme verdicts.
 
-Every stage runs under a timer and a guard: an error in one stage is recorded in ``skipped`` with the
-stage's name and the partial results of every other stage are kept, because a report that says what
-it could not do is worth more than a traceback.
+Every stage runs under a timer and a guard: an error in one stage is recorded in ``skipped`` with
+the stage's name and the partial results of every other stage are kept, because a report that says
+what it could not do is worth more than a traceback.
 """
 
 from __future__ import annotations
@@ -102,7 +102,9 @@ class _Stages:
             self.report.stats.stages[name] = round(time.perf_counter() - start, 4)
 
 
-def scan(target: Path, options: ScanOptions | None = None, progress: Progress | None = None) -> Report:
+def scan(
+    target: Path, options: ScanOptions | None = None, progress: Progress | None = None
+) -> Report:
     """Scan one firmware image, extracted directory or single binary and return the report."""
     from .checks.pipeline import families_ran, run_checks, theme_verdicts
     from .inventory import run_inventory
@@ -127,7 +129,14 @@ def scan(target: Path, options: ScanOptions | None = None, progress: Progress | 
             report.stats.bytes_unpacked = unpacked.bytes_unpacked
             _require_content(target, described, unpacked)
         ctx = ScanContext(roots=unpacked.roots, limits=options.limits, skipped=report.skipped)
-        report.rootfs = [{"path": r.label, "kind": r.kind} for r in unpacked.roots]
+        report.rootfs = [
+            {
+                "path": r.label,
+                "kind": r.kind,
+                **({"extracted_to": str(r.root)} if options.keep else {}),
+            }
+            for r in unpacked.roots
+        ]
 
         with stages.run("inventory"):
             report.components, report.os = run_inventory(ctx, unpacked.kernels)

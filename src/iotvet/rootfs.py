@@ -158,12 +158,15 @@ class RootFS:
         data = self.read_bytes(inner, limit)
         return None if data is None else data.decode("utf-8", errors="replace")
 
+    @cached_property
+    def _children(self) -> dict[str, list[str]]:
+        index: dict[str, list[str]] = {}
+        for path in sorted(self.entries):
+            parent = str(PurePosixPath(path).parent)
+            index.setdefault(parent, []).append(path)
+        return index
+
     def listdir(self, inner: str) -> list[str]:
         """Inner paths of the direct children of a directory (links resolved for the directory)."""
         base = self.resolve(inner)
-        if base is None:
-            return []
-        prefix = base.rstrip("/") + "/"
-        return sorted(
-            p for p in self.entries if p.startswith(prefix) and "/" not in p[len(prefix) :]
-        )
+        return [] if base is None else list(self._children.get(base, []))
