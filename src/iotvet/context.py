@@ -18,6 +18,10 @@ class ScanContext:
     components: list[Component] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # "checks/crypto" → seconds
+
+    def timed(self, name: str, seconds: float) -> None:
+        self.timings[name] = round(self.timings.get(name, 0.0) + seconds, 4)
 
     def skip(self, path: str, reason: str, stage: str) -> None:
         self.skipped.append(Skipped(path=path, reason=reason, stage=stage))

@@ -85,6 +85,8 @@ class Component(_Model):
     evidence: list[Evidence] = Field(default_factory=list)
     layer: str | None = None  # path of the layer (root file system) the component sits in
     package: str | None = None  # the distribution package name, when one is known
+    package_version: str | None = None  # the package's full native version (epoch, revision)
+    source_package: str | None = None  # distribution source package (for distro fix data)
 
     @property
     def ref(self) -> str:

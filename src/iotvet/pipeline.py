@@ -163,6 +163,7 @@ def scan(
             report.stats.workdir = str(workdir)
         else:
             shutil.rmtree(workdir, ignore_errors=True)
+    report.stats.stages.update(ctx.timings)
     report.stats.duration_s = round(time.perf_counter() - started, 4)
     report.stats.peak_rss_mb = round(peak_rss_mb(), 1)
     return report

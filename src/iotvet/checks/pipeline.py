@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from ..context import ScanContext
 from ..model import SEVERITY_ORDER, Finding
 from .registry import families
@@ -18,10 +20,12 @@ def run_checks(ctx: ScanContext) -> list[Finding]:
     findings: list[Finding] = []
     for root in ctx.roots:
         for family in families():
+            started = time.perf_counter()
             try:
                 findings.extend(family.run(root, ctx))
             except Exception as exc:
                 ctx.skip(root.label, f"check family {family.name} failed: {exc!r}", "checks")
+            ctx.timed(f"checks/{family.name}", time.perf_counter() - started)
     findings.sort(key=lambda f: (-SEVERITY_ORDER[f.severity], f.check, f.path or ""))
     for index, finding in enumerate(findings, 1):
         finding.id = f"F{index}"

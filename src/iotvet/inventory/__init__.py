@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import time
 from functools import cache
 from pathlib import Path
 
@@ -40,11 +41,14 @@ def run_inventory(
     os_info: dict[str, str] = {}
     for root in ctx.roots:
         for identifier in identifiers():
+            started = time.perf_counter()
             try:
                 found = identifier.identify(root, ctx)
             except Exception as exc:
                 ctx.skip(root.label, f"identifier {identifier.name} failed: {exc!r}", "inventory")
                 continue
+            finally:
+                ctx.timed(f"inventory/{identifier.name}", time.perf_counter() - started)
             for component in found:
                 component.layer = component.layer or root.label
             candidates.extend(found)

@@ -1,0 +1,101 @@
+"""Scan speed and memory per image, against unblob's extraction alone in the same run.
+
+Usage:  .venv/bin/python benchmarks/scan.py [IMAGE ...]   (default: every corpus image)
+
+For each image it prints the time of every pipeline stage and of every check family, the
+throughput (image MB/s and unpacked MB/s), the peak RSS of the scan, and the ratio of the full scan
+to unblob's extraction alone (same handlers, same machine, same run; goal ≤ 1.5×). Each image is
+measured in a fresh child process so that peak RSS belongs to that scan alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_CORPUS = HERE.parent.parent / "shared" / "corpus" / "images"
+MiB = 1024 * 1024
+
+
+def _unblob_alone(image: str, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    from iotvet.limits import Limits
+    from iotvet.pipeline import peak_rss_mb
+    from iotvet.unpack import unblob_only
+
+    with tempfile.TemporaryDirectory() as work:
+        started = time.perf_counter()
+        unblob_only(Path(image), Path(work), Limits())
+        queue.put({"seconds": time.perf_counter() - started, "rss_mb": peak_rss_mb()})
+
+
+def _full_scan(image: str, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    from iotvet.pipeline import ScanOptions, scan
+
+    with tempfile.TemporaryDirectory() as work:
+        report = scan(Path(image), ScanOptions(workdir=Path(work)))
+        queue.put(
+            {
+                "seconds": report.stats.duration_s,
+                "stages": report.stats.stages,
+                "rss_mb": report.stats.peak_rss_mb,
+                "bytes_unpacked": report.stats.bytes_unpacked,
+                "files": report.stats.files,
+                "components": len(report.components),
+                "findings": len(report.findings),
+            }
+        )
+
+
+def _measure(func: object, image: Path) -> dict[str, object]:
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    process = ctx.Process(target=func, args=(str(image), queue))
+    process.start()
+    result: dict[str, object] = queue.get()
+    process.join()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("images", nargs="*", type=Path)
+    parser.add_argument("--json", type=Path, help="also write the raw numbers here")
+    args = parser.parse_args()
+    images = args.images or sorted(
+        p for p in DEFAULT_CORPUS.iterdir() if p.is_file() and not p.name.endswith(".json")
+    )
+    rows = []
+    for image in images:
+        size_mb = image.stat().st_size / MiB
+        alone = _measure(_unblob_alone, image)
+        full = _measure(_full_scan, image)
+        ratio = float(full["seconds"]) / float(alone["seconds"])  # type: ignore[arg-type]
+        unpacked_mb = int(full["bytes_unpacked"]) / MiB  # type: ignore[call-overload]
+        print(f"\n{image.name}  ({size_mb:.1f} MB image, {unpacked_mb:.1f} MB unpacked)")
+        stages = full["stages"]
+        assert isinstance(stages, dict)
+        for stage, seconds in stages.items():
+            indent = "    " if "/" in stage else "  "
+            print(f"{indent}{stage:<28} {seconds:8.3f} s")
+        total = float(full["seconds"])  # type: ignore[arg-type]
+        print(
+            f"  full scan {total:.2f} s = {size_mb / total:.1f} MB/s image, "
+            f"{unpacked_mb / total:.1f} MB/s unpacked; peak RSS {full['rss_mb']} MB; "
+            f"{full['components']} components, {full['findings']} findings"
+        )
+        print(
+            f"  unblob alone {float(alone['seconds']):.2f} s (peak RSS {float(alone['rss_mb']):.0f}"  # type: ignore[arg-type]
+            f" MB)  →  ratio full/unblob {ratio:.2f}×  (goal ≤ 1.50×)"
+        )
+        rows.append({"image": image.name, "full": full, "unblob_alone": alone, "ratio": ratio})
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,19 @@
+"""The native report document (``iotvet/report/1``), as DESIGN.md's report contract defines it."""
+
+from __future__ import annotations
+
+from ..model import Report
+from .interface import OutputFormat
+
+
+def render_json(report: Report) -> str:
+    return report.to_json(indent=2) + "\n"
+
+
+FORMAT = OutputFormat(
+    name="json",
+    suffix=".json",
+    render=render_json,
+    description="iotvet report (JSON, schema iotvet/report/1)",
+    media_type="application/json",
+)

@@ -1,0 +1,278 @@
+"""OS release files and kernel versions: hand-written trees, kernel bytes, and the corpus truth."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import json
+import lzma
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from iotvet.context import ScanContext
+from iotvet.inventory.osrelease import (
+    IDENTIFIER,
+    kernel_component,
+    kernel_components,
+    kernel_version_from_bytes,
+    parse_assignments,
+    read_os_release,
+)
+from iotvet.limits import Limits
+from iotvet.rootfs import RootFS
+from iotvet.unpack.interface import UnpackResult
+
+SHARED = Path(__file__).resolve().parents[3] / "shared"
+CORPUS = SHARED / "corpus" / "images"
+OPENWRT = SHARED / "real" / "openwrt" / "openwrt-22.03.4-ath79-carambola2-rootfs.squashfs"
+
+
+def make_root(
+    base: Path, files: dict[str, str | bytes], links: dict[str, str] | None = None
+) -> RootFS:
+    for inner, content in files.items():
+        host = base / inner.lstrip("/")
+        host.parent.mkdir(parents=True, exist_ok=True)
+        if inner.endswith("/"):
+            host.mkdir(exist_ok=True)
+        else:
+            host.write_bytes(content.encode() if isinstance(content, str) else content)
+    for inner, target in (links or {}).items():
+        host = base / inner.lstrip("/")
+        host.parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(target, host)
+    return RootFS(base)
+
+
+def test_parse_assignments_follows_shell_quoting() -> None:
+    text = (
+        "NAME=\"Foo Linux\"\nID=foo\n# comment\nVERSION='1.0 (x)'\nBAD LINE\n"
+        'PRETTY_NAME="unterminated\nexport BUILD_ID=b1 # trailing\n=novalue\n'
+    )
+    assert parse_assignments(text) == {
+        "NAME": "Foo Linux",
+        "ID": "foo",
+        "VERSION": "1.0 (x)",
+        "PRETTY_NAME": "unterminated",
+        "BUILD_ID": "b1",
+    }
+
+
+def test_os_release_wins_over_other_files(tmp_path: Path) -> None:
+    root = make_root(
+        tmp_path,
+        {
+            "/usr/lib/os-release": 'ID=debian\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\n'
+            'VERSION="12 (bookworm)"\nVERSION_CODENAME=bookworm\n',
+            "/etc/debian_version": "12.5\n",
+            "/etc/issue": "Debian GNU/Linux 12 \\n \\l\n\n",
+        },
+        links={"/etc/os-release": "../usr/lib/os-release"},
+    )
+    info = read_os_release(root)
+    assert (info["id"], info["version_id"], info["version"], info["codename"]) == (
+        "debian",
+        "12",
+        "12 (bookworm)",
+        "bookworm",
+    )
+    assert info["debian_version"] == "12.5"
+    assert info["issue"] == "Debian GNU/Linux 12"
+    assert info["source"] == "/etc/os-release"
+    assert info["sources"] == "/etc/os-release, /etc/debian_version, /etc/issue"  # read once
+
+
+def test_openwrt_style_vendor_release_file(tmp_path: Path) -> None:
+    root = make_root(
+        tmp_path,
+        {
+            "/etc/example_release": "DISTRIB_ID='Example WRT'\nDISTRIB_RELEASE='4.2.1'\n"
+            "DISTRIB_REVISION='r999-abc'\nDISTRIB_TARGET='ramips/mt7621'\n",
+            "/etc/version": "4.2.1\n",
+            "/etc/banner": "  ___\n |  Example Router XR9  |\n |  firmware 4.2.1  |\n",
+        },
+    )
+    info = read_os_release(root)
+    assert (info["id"], info["name"], info["version_id"], info["build_id"], info["target"]) == (
+        "examplewrt",
+        "Example WRT",
+        "4.2.1",
+        "r999-abc",
+        "ramips/mt7621",
+    )
+    assert info["source"] == "/etc/example_release"
+    [component] = IDENTIFIER.identify(root, ScanContext(roots=[root]))
+    assert (component.name, component.version, component.type) == (
+        "examplewrt",
+        "4.2.1",
+        "operating-system",
+    )
+    assert component.evidence[0].path == "/etc/example_release"
+
+
+def test_version_file_and_banner_only(tmp_path: Path) -> None:
+    root = make_root(
+        tmp_path,
+        {
+            "/etc/version": "v2.0.7\n",
+            "/etc/banner": " ______\n|  Vendor Cam 200  |\n|  firmware 2.0.7  |\n|______|\n",
+        },
+    )
+    info = read_os_release(root)
+    assert (info["version_id"], info["source"]) == ("2.0.7", "/etc/version")
+    assert info["banner"] == "Vendor Cam 200 / firmware 2.0.7"
+    assert "id" not in info
+    assert IDENTIFIER.identify(root, ScanContext(roots=[root])) == []  # no distribution named
+
+
+def test_banner_version_and_alpine_release(tmp_path: Path) -> None:
+    openwrt = make_root(
+        tmp_path / "o",
+        {
+            "/etc/banner": (
+                "  _______                     ________        __\n"
+                " |       |.-----.-----.-----.|  |  |  |.----.|  |_\n"
+                " -----------------------------------------------------\n"
+                " OpenWrt 22.03.4, r20134-5f15225c1e\n"
+                " -----------------------------------------------------\n"
+            )
+        },
+    )
+    assert read_os_release(openwrt)["version_id"] == "22.03.4"
+    alpine = make_root(tmp_path / "a", {"/etc/alpine-release": "3.19.1\n"})
+    info = read_os_release(alpine)
+    assert (info["id"], info["version_id"]) == ("alpine", "3.19.1")
+
+
+def test_release_files_with_binary_junk(tmp_path: Path) -> None:
+    root = make_root(
+        tmp_path,
+        {
+            "/etc/os-release": b'\x00\xff\xfeID=\xff\x00\nVERSION_ID="1\n\x00\x00',
+            "/etc/version": bytes(range(256)),
+            "/etc/lsb-release/": "",  # a directory where a file is expected
+        },
+    )
+    info = read_os_release(root)  # must not raise
+    assert info.get("version") is None  # /etc/version is binary: no version from it
+    assert info["version_id"] == "1"  # the readable line of os-release, unterminated quote
+
+
+def test_kernel_modules_directories(tmp_path: Path) -> None:
+    root = make_root(
+        tmp_path,
+        {
+            "/lib/modules/6.1.0-18-armmp/modules.dep": "",
+            "/lib/modules/5.10.176/": "",
+            "/lib/modules/not-a-kernel/": "",
+            "/lib/modules/modules.conf": "",
+        },
+    )
+    kernels = {c.version: c for c in IDENTIFIER.identify(root, ScanContext(roots=[root]))}
+    assert set(kernels) == {"6.1.0", "5.10.176"}
+    assert kernels["6.1.0"].name == "linux"
+    assert kernels["6.1.0"].evidence[0].path == "/lib/modules/6.1.0-18-armmp"
+    assert kernels["6.1.0"].evidence[0].detail == "kernel release 6.1.0-18-armmp"
+
+
+BANNER = (
+    b"Linux version 5.10.176 (builder@buildhost) (mips-openwrt-linux-musl-gcc (OpenWrt GCC "
+    b"11.2.0 r20128-b6cbab1ad7) 11.2.0, GNU ld (GNU Binutils) 2.37) #0 Tue Apr 11 12:00:00 2023\n"
+)
+
+
+@pytest.mark.parametrize(
+    "wrap",
+    [
+        lambda b: b"\x00" * 100 + b,
+        lambda b: b"\x00" * 1000 + gzip.compress(b"x" * 5000 + b + b"y" * 100),
+        lambda b: b"HDR" * 10 + lzma.compress(b + b"z" * 999),
+        lambda b: b"\x12" * 64 + lzma.compress(b + b"z" * 999, format=lzma.FORMAT_ALONE),
+        lambda b: bz2.compress(b"q" * 10 + b),
+    ],
+    ids=["raw", "gzip", "xz", "lzma-alone", "bzip2"],
+)
+def test_kernel_banner_in_raw_and_compressed_images(wrap: Callable[[bytes], bytes]) -> None:
+    assert kernel_version_from_bytes(wrap(BANNER)) == "5.10.176"
+
+
+def test_kernel_banner_absent_or_garbage() -> None:
+    assert kernel_version_from_bytes(b"") is None
+    assert kernel_version_from_bytes(b"\x1f\x8b\x08" + os.urandom(4096)) is None
+    assert kernel_version_from_bytes(b"Linux version of the docs") is None
+
+
+def test_kernel_component_and_images(tmp_path: Path) -> None:
+    component = kernel_component("6.1.0-18-armmp", "/boot/vmlinuz")
+    assert (component.name, component.version, component.type) == (
+        "linux",
+        "6.1.0",
+        "operating-system",
+    )
+    image = tmp_path / "kernel.bin"
+    image.write_bytes(gzip.compress(BANNER))
+    blank = tmp_path / "blank.bin"
+    blank.write_bytes(b"\x00" * 100)
+    ctx = ScanContext(roots=[], limits=Limits())
+    found = kernel_components([image, blank, tmp_path / "missing.bin"], ctx)
+    assert [(c.name, c.version) for c in found] == [("linux", "5.10.176")]
+    assert [s.path for s in ctx.skipped] == ["blank.bin", "missing.bin"]
+
+
+# --- corpus and real images ---------------------------------------------------------------
+
+
+def _truth(image: Path) -> dict[str, object]:
+    return json.loads(image.with_name(image.name + ".truth.json").read_text())
+
+
+def _main_root(result: UnpackResult) -> RootFS:
+    roots = [r for r in result.roots if r.exists("/etc")]
+    assert len(roots) == 1, f"expected one root file system with /etc, got {result.roots}"
+    return roots[0]
+
+
+CORPUS_IMAGES = sorted(p.name.removesuffix(".truth.json") for p in CORPUS.glob("*.truth.json"))
+
+
+def test_corpus_is_present() -> None:
+    assert len(CORPUS_IMAGES) == 4, f"corpus images missing under {CORPUS}"
+
+
+@pytest.mark.parametrize("name", CORPUS_IMAGES)
+def test_corpus_os_facts(name: str, unpacked: Callable[[Path], UnpackResult]) -> None:
+    image = CORPUS / name
+    truth = _truth(image)
+    facts = truth["image"]
+    assert isinstance(facts, dict)
+    root = _main_root(unpacked(image))
+    info = read_os_release(root)
+    version_files = truth["findings"]["version_files"]  # type: ignore[index]
+    styles = {v["style"]: v["path"] for v in version_files}
+
+    assert info["version_id"] == facts["firmware_version"]
+    assert info["source"] in styles.values()
+    names_distribution = "os-release" in styles or "release" in styles
+    if names_distribution:  # these files carry the build id too
+        assert info["build_id"] == facts["build_id"]
+    components = IDENTIFIER.identify(root, ScanContext(roots=[root]))
+    operating_systems = [c for c in components if c.evidence[0].method == "os-release"]
+    assert len(operating_systems) == (1 if names_distribution else 0)
+    for component in operating_systems:
+        assert component.version == facts["firmware_version"]
+
+
+def test_openwrt_release_and_kernel(unpacked: Callable[[Path], UnpackResult]) -> None:
+    root = _main_root(unpacked(OPENWRT))
+    info = read_os_release(root)
+    assert (info["id"], info["build_id"], info["target"]) == (
+        "openwrt",
+        "r20128-b6cbab1ad7",
+        "ath79/generic",
+    )
+    found = {(c.name, c.version) for c in IDENTIFIER.identify(root, ScanContext(roots=[root]))}
+    assert ("linux", "5.10.176") in found  # the README: kernel 5.10.176
+    assert any(name == "openwrt" for name, _ in found)

@@ -1,0 +1,25 @@
+"""Fixtures: the sample reports of ``report_samples``."""
+
+from __future__ import annotations
+
+import pytest
+from report_samples import make_empty_report, make_sample_report, make_weird_report
+
+from iotvet.model import Report
+
+
+@pytest.fixture
+def sample_report() -> Report:
+    return make_sample_report()
+
+
+@pytest.fixture
+def weird_report() -> Report:
+    return make_weird_report()
+
+
+@pytest.fixture(params=["sample", "weird", "empty"])
+def any_report(request: pytest.FixtureRequest) -> Report:
+    return {"sample": make_sample_report, "weird": make_weird_report, "empty": make_empty_report}[
+        request.param
+    ]()
