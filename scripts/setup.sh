@@ -9,7 +9,7 @@ APT_PACKAGES=(
   # extraction back-ends used by unblob (unblob --show-external-dependencies)
   p7zip-full erofs-utils lziprecover lzop partclone android-sdk-libsparse-utils unar
   squashfs-tools cpio mtd-utils u-boot-tools e2fsprogs zstd lz4 xz-utils
-  libmagic1
+  libmagic1 libcrypt1
   # PDF rendering (WeasyPrint) and PDF → PNG checks in the tests
   poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core
 )

@@ -18,19 +18,6 @@ from iotvet.limits import Limits
 from iotvet.model import Report
 from iotvet.unpack.interface import UnpackResult
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-CORPUS = SHARED / "corpus" / "images"
-REAL = SHARED / "real"
-
-
-def corpus_images() -> list[Path]:
-    """Every corpus image that has a truth file (fails loudly when the corpus is missing)."""
-    images = sorted(
-        p.with_name(p.name.removesuffix(".truth.json")) for p in CORPUS.glob("*.truth.json")
-    )
-    assert images, f"no corpus images under {CORPUS}: the tests need ../shared beside the project"
-    return images
-
 
 @pytest.fixture(scope="session")
 def run_cache(tmp_path_factory: pytest.TempPathFactory, testrun_uid: str) -> Path:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,14 +21,14 @@ from iotvet.rootfs import RootFS
 from iotvet.unpack.interface import UnpackResult
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "images"
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parent / "partb_data"
 #: A fixed scan date for unit tests that judge expiry.
 SCAN_DATE = datetime(2025, 6, 1, tzinfo=UTC)
 
 Spec = bytes | str | tuple[bytes | str, int]
 
 
-def make_root(base: Path, files: dict[str, Spec]) -> RootFS:
+def make_root(base: Path, files: Mapping[str, Spec]) -> RootFS:
     """A tree under ``base``: inner path -> content, or (content, mode) to chmod it."""
     for inner, spec in files.items():
         content, mode = spec if isinstance(spec, tuple) else (spec, None)

@@ -33,7 +33,6 @@ def certificate(
     subject: str,
     issuer_key: CertificateIssuerPrivateKeyTypes | None = None,
     issuer: str | None = None,
-    algorithm: hashes.HashAlgorithm | None = None,
     not_after_days: int = 3650,
     serial: int = 0x51A94B7A,
 ) -> x509.Certificate:
@@ -46,7 +45,7 @@ def certificate(
         .serial_number(serial)
         .not_valid_before(start)
         .not_valid_after(SCAN_DATE + timedelta(days=not_after_days))
-        .sign(issuer_key or key, algorithm or hashes.SHA256())
+        .sign(issuer_key or key, hashes.SHA256())
     )
 
 

@@ -15,6 +15,9 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.types import (
+    CertificateIssuerPrivateKeyTypes as Keys,
+)
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs12
 from partb_support import DATA, SCAN_DATE, make_root, run
@@ -39,7 +42,7 @@ def spki(key: PrivateKeyTypes) -> str:
 
 
 @pytest.fixture(scope="module")
-def keys() -> dict[str, PrivateKeyTypes]:
+def keys() -> dict[str, Keys]:
     return {
         "rsa2048": rsa.generate_private_key(65537, 2048),
         "rsa1024": rsa.generate_private_key(65537, 1024),
@@ -70,9 +73,10 @@ def key_findings(findings: list[Finding]) -> dict[str, Finding]:
 
 
 def test_every_encoding_is_found_with_type_and_fingerprint(
-    tmp_path: Path, keys: dict[str, PrivateKeyTypes]
+    tmp_path: Path, keys: dict[str, Keys]
 ) -> None:
-    rsa2048, p256, ed = keys["rsa2048"], keys["p256"], keys["ed25519"]
+    rsa2048, ed = keys["rsa2048"], keys["ed25519"]
+    p256 = ec.generate_private_key(ec.SECP256R1())
     tsl = S.PrivateFormat.TraditionalOpenSSL
     p8 = S.PrivateFormat.PKCS8
     expected = {
@@ -127,7 +131,7 @@ def test_weak_dropbear_rsa_key_is_flagged(tmp_path: Path) -> None:
     assert finding.data["weak_key"] is True
 
 
-def test_inline_and_embedded_keys(tmp_path: Path, keys: dict[str, PrivateKeyTypes]) -> None:
+def test_inline_and_embedded_keys(tmp_path: Path, keys: dict[str, Keys]) -> None:
     rsa2048, p384 = keys["rsa2048"], keys["p384"]
     key_pem = pem(rsa2048, S.PrivateFormat.PKCS8).decode()
     ovpn = f"client\nremote vpn.example 1194\n<key>\n{key_pem}</key>\nverb 3\n"
@@ -149,9 +153,7 @@ def test_inline_and_embedded_keys(tmp_path: Path, keys: dict[str, PrivateKeyType
     assert found["/usr/share/app/key.h"].data["key_type"] == "EC-P384"
 
 
-def test_combined_certificate_and_key_is_not_inline(
-    tmp_path: Path, keys: dict[str, PrivateKeyTypes]
-) -> None:
+def test_combined_certificate_and_key_is_not_inline(tmp_path: Path, keys: dict[str, Keys]) -> None:
     from test_crypto_certs import self_signed
 
     p256 = keys["p256"]
@@ -164,9 +166,7 @@ def test_combined_certificate_and_key_is_not_inline(
     assert finding.data["matching_certificates"] == ["/etc/ssl/server.pem"]
 
 
-def test_passphrase_next_to_the_key_is_verified(
-    tmp_path: Path, keys: dict[str, PrivateKeyTypes]
-) -> None:
+def test_passphrase_next_to_the_key_is_verified(tmp_path: Path, keys: dict[str, Keys]) -> None:
     rsa2048, p256 = keys["rsa2048"], keys["p256"]
     p8 = S.PrivateFormat.PKCS8
     root = make_root(
@@ -205,7 +205,7 @@ def test_passphrase_next_to_the_key_is_verified(
 
 
 def test_encrypted_openssh_key_still_has_its_public_half(
-    tmp_path: Path, keys: dict[str, PrivateKeyTypes]
+    tmp_path: Path, keys: dict[str, Keys]
 ) -> None:
     ed = keys["ed25519"]
     blob = pem(ed, S.PrivateFormat.OpenSSH, b"correct horse")
@@ -214,24 +214,40 @@ def test_encrypted_openssh_key_still_has_its_public_half(
     assert finding.check == "crypto.encrypted-private-key"
     assert finding.data["key_type"] == "Ed25519"
     assert finding.data["fingerprint_sha256"] == spki(ed)
+    assert finding.data["cipher"] == "aes256-ctr (bcrypt, 16 rounds)"
 
 
-def test_world_readable_key_mode_is_in_the_data(
-    tmp_path: Path, keys: dict[str, PrivateKeyTypes]
-) -> None:
+def test_hostile_key_derivation_costs_are_not_tried() -> None:
+    assert keyparse.kdf_cost_allowed(("pbkdf2", 2048))
+    assert keyparse.kdf_cost_allowed(("bcrypt", 16))
+    assert not keyparse.kdf_cost_allowed(("pbkdf2", 2**31))
+    assert not keyparse.kdf_cost_allowed(("bcrypt", 100_000))
+    assert not keyparse.kdf_cost_allowed(("unknown-kdf", 1))
+
+
+def test_world_readable_key_mode_is_in_the_data(tmp_path: Path, keys: dict[str, Keys]) -> None:
     blob = pem(keys["p256"], S.PrivateFormat.PKCS8)
-    root = make_root(tmp_path, {"/etc/a.key": (blob, 0o644), "/etc/b.key": (blob, 0o600)})
-    found = key_findings(run(FAMILY, root)[0])
-    assert (found["/etc/a.key"].data["mode"], found["/etc/a.key"].data["world_readable"]) == (
-        "0644",
-        True,
+    root = make_root(
+        tmp_path,
+        {
+            "/etc/a.key": (blob, 0o644),
+            "/etc/b.key": (blob, 0o600),
+            "/etc/ssl/private/c.key": (blob, 0o644),  # 0644, but in a 0700 directory
+        },
     )
-    assert found["/etc/b.key"].data["world_readable"] is False
+    (tmp_path / "etc/ssl/private").chmod(0o700)
+    found = key_findings(run(FAMILY, root)[0])
+    facts = {p: (f.data["mode"], f.data["world_readable"]) for p, f in found.items()}
+    assert facts == {
+        "/etc/a.key": ("0644", True),
+        "/etc/b.key": ("0600", False),
+        "/etc/ssl/private/c.key": ("0644", False),
+    }
+    assert "readable by every user" in found["/etc/a.key"].title
+    assert "readable by every user" not in found["/etc/ssl/private/c.key"].title
 
 
-def test_tricky_negatives_are_not_private_keys(
-    tmp_path: Path, keys: dict[str, PrivateKeyTypes]
-) -> None:
+def test_tricky_negatives_are_not_private_keys(tmp_path: Path, keys: dict[str, Keys]) -> None:
     from test_crypto_certs import self_signed
 
     rsa2048, p256 = keys["rsa2048"], keys["p256"]
@@ -263,9 +279,7 @@ def test_tricky_negatives_are_not_private_keys(
     assert [f for f in findings if f.check in KEY_CHECKS] == []
 
 
-def test_real_key_in_documentation_is_info_only(
-    tmp_path: Path, keys: dict[str, PrivateKeyTypes]
-) -> None:
+def test_real_key_in_documentation_is_info_only(tmp_path: Path, keys: dict[str, Keys]) -> None:
     blob = pem(keys["rsa2048"], S.PrivateFormat.TraditionalOpenSSL)
     root = make_root(tmp_path, {"/usr/share/doc/openvpn/sample-keys/client.key": blob})
     (finding,) = [f for f in run(FAMILY, root)[0] if f.check in KEY_CHECKS]
@@ -284,3 +298,32 @@ def test_truncated_and_binary_junk_never_crash(tmp_path: Path) -> None:
     }
     findings, _ = run(FAMILY, make_root(tmp_path, junk))
     assert [f for f in findings if f.check in KEY_CHECKS] == []
+
+
+def test_encrypted_pkcs12_opened_with_stored_passphrase(
+    tmp_path: Path, keys: dict[str, Keys]
+) -> None:
+    p384 = ec.generate_private_key(ec.SECP384R1())
+    bundle = pkcs12.serialize_key_and_certificates(
+        b"client", p384, None, None, S.BestAvailableEncryption(b"p12-Secret")
+    )
+    root = make_root(
+        tmp_path,
+        {"/etc/certs/client.p12": bundle, "/etc/certs/client.p12.pass": "p12-Secret\n"},
+    )
+    (finding,) = [f for f in run(FAMILY, root)[0] if f.check in KEY_CHECKS]
+    assert finding.check == "crypto.private-key-passphrase-in-image"
+    assert finding.data["format"] == "PKCS#12"
+    assert finding.data["fingerprint_sha256"] == spki(p384)
+
+
+def test_files_beyond_the_read_cap_are_reported_as_skipped(
+    tmp_path: Path, keys: dict[str, Keys]
+) -> None:
+    from iotvet.context import ScanContext
+    from iotvet.limits import Limits
+
+    root = make_root(tmp_path, {"/var/big.log": "x" * 4096 + "\n"})
+    ctx = ScanContext(roots=[root], limits=Limits(max_file_read=1024))
+    FAMILY.run(root, ctx)
+    assert [(s.path, s.stage) for s in ctx.skipped] == [("/var/big.log", "checks.crypto")]

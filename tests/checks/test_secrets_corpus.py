@@ -51,9 +51,7 @@ def test_keys_of_the_truth_are_named(image: Path, unpacked: Unpacked) -> None:
         str(f.data["value_sha256"]): f.data["key"] for f in corpus_findings(FAMILY, image, unpacked)
     }
     for secret in truth(image)["findings"]["hardcoded_secrets"]:
-        key = by_value[hashlib.sha256(secret["value"].encode()).hexdigest()]
-        # the provider rule names AWS ids by rule; every other key is the file's own key name
-        assert key == secret["key"] or secret["kind"] == "cloud_access_key_id"
+        assert by_value[hashlib.sha256(secret["value"].encode()).hexdigest()] == secret["key"]
 
 
 def test_clean_image_has_no_secret(unpacked: Unpacked) -> None:

@@ -92,7 +92,7 @@ def test_values_are_redacted_and_hashed(tmp_path: Path) -> None:
     assert finding.themes == ["secure-storage-of-secrets"]
 
 
-NEGATIVES = {
+NEGATIVES: dict[str, str | bytes] = {
     # placeholders, templates, variables, references
     "/etc/app/a.conf": "password=<your-password-here>\ntoken=xxxxxxxx\napi_key=${API_KEY}\n"
     "secret={{ vault_secret }}\npassword=/etc/app/password.txt\npassword=\npassword=none\n",
@@ -147,3 +147,61 @@ def test_one_value_reported_once_with_the_most_specific_kind(tmp_path: Path) -> 
 )
 def test_entropy_judgement(key: str, value: str, expected: bool) -> None:
     assert secrets.high_entropy_secret(key, value) is expected
+
+
+def test_verified_key_passphrase_file_is_a_secret(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization as s
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        s.Encoding.PEM, s.PrivateFormat.PKCS8, s.BestAvailableEncryption(b"igw640-bridge-key")
+    )
+    root = make_root(
+        tmp_path,
+        {
+            "/etc/mosquitto/certs/bridge.key": key,
+            "/etc/mosquitto/certs/bridge.pass": "igw640-bridge-key\n",
+            "/etc/mosquitto/certs/notes.pass": "not-the-passphrase\n",  # wrong: never reported
+        },
+    )
+    findings, _ = run(FAMILY, root)
+    assert hits(findings) == {
+        (
+            "/etc/mosquitto/certs/bridge.pass",
+            "private_key_passphrase",
+            sha("igw640-bridge-key"),
+        )
+    }
+
+
+def test_values_in_code_are_string_literals_only(tmp_path: Path) -> None:
+    files = {
+        # PHP / JavaScript: unquoted right-hand sides are expressions, not values
+        "/etc/services/ppp.php": '<?php\n$pwd = get("s", "password");\n$pass = "flets-pw";\n',
+        "/www/js/lib.js": 'var token = path.split("/");\nvar q="&PASSWD="+escape(p)+"&X=1";\n'
+        "login = { password: function() { return 1; } };\n",
+        # shell: an unquoted word is a literal, an expansion is not
+        "/etc/init.d/vpn": "#!/bin/sh\nVPN_PASSWORD=Literal-Pw1\nPASSWORD=$1\n",
+        # a CGI written in shell is read as shell
+        "/www/cgi-bin/status.cgi": "#!/bin/sh\nADMIN_PASS=Cgi-Default9\n",
+    }
+    findings, _ = run(FAMILY, make_root(tmp_path, files))
+    assert hits(findings) == {
+        ("/etc/services/ppp.php", "password", sha("flets-pw")),
+        ("/etc/init.d/vpn", "password", sha("Literal-Pw1")),
+        ("/www/cgi-bin/status.cgi", "password", sha("Cgi-Default9")),
+    }
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "kind"),
+    [
+        ("/etc/init.d/x", "#!/bin/sh\n", "shell"),
+        ("/usr/bin/x", "#!/usr/bin/env python3\n", "code"),
+        ("/bin/x", "#!/bin/busybox sh\n", "shell"),
+        ("/www/a.php", "<?php\n", "code"),
+        ("/etc/a.conf", "a=b\n", "config"),
+    ],
+)
+def test_file_kind(path: str, text: str, kind: str) -> None:
+    assert secrets.file_kind(path, text) == kind

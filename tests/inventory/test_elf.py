@@ -7,9 +7,9 @@ import random
 from pathlib import Path
 
 import pytest
+from test_elf_builder import ElfSpec, build_elf, write_elf
 
 from iotvet.inventory.elf import clear_cache, elf_info, is_elf, parse_elf
-from test_elf_builder import ElfSpec, build_elf, write_elf
 
 
 def test_not_elf_gives_none(tmp_path: Path) -> None:
@@ -33,7 +33,9 @@ def test_random_bytes_behind_elf_magic_never_raise(tmp_path: Path) -> None:
     rng = random.Random(1234)
     for i in range(30):
         path = tmp_path / f"junk{i}"
-        path.write_bytes(b"\x7fELF" + bytes(rng.getrandbits(8) for _ in range(rng.randrange(1, 600))))
+        path.write_bytes(
+            b"\x7fELF" + bytes(rng.getrandbits(8) for _ in range(rng.randrange(1, 600)))
+        )
         info = parse_elf(str(path))
         assert info is None or isinstance(info.needed, tuple)
 

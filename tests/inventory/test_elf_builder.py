@@ -96,7 +96,7 @@ def build_elf(spec: ElfSpec) -> bytes:
     rpath_off = dynstr.add(spec.rpath) if spec.rpath else None
     runpath_off = dynstr.add(spec.runpath) if spec.runpath else None
     import_off = [dynstr.add(s) for s in spec.imports]
-    verdef_names = ([spec.soname or "lib.so"] + spec.verdefs) if spec.verdefs else []
+    verdef_names = [spec.soname or "lib.so", *spec.verdefs] if spec.verdefs else []
     verdef_off = [dynstr.add(v) for v in verdef_names]
     verneed_off = {
         lib: (dynstr.add(lib), [dynstr.add(v) for v in vs]) for lib, vs in spec.verneeds.items()
@@ -141,7 +141,9 @@ def build_elf(spec: ElfSpec) -> bytes:
         for i, (name, off) in enumerate(zip(verdef_names, verdef_off, strict=True)):
             last = i == len(verdef_names) - 1
             flags = 1 if i == 0 else 0
-            vd += struct.pack(e + "HHHHIII", 1, flags, i + 1, 1, elf_hash(name), 20, 0 if last else 28)
+            vd += struct.pack(
+                e + "HHHHIII", 1, flags, i + 1, 1, elf_hash(name), 20, 0 if last else 28
+            )
             vd += struct.pack(e + "II", off, 0)
         put("verdef", bytes(vd), 4)
     if verneed_off:
@@ -207,9 +209,13 @@ def build_elf(spec: ElfSpec) -> bytes:
     shoff = len(body)
     for (_name, sh_type, off, size, entsize), name_off in zip(sections, names, strict=True):
         if wide:
-            body += struct.pack(e + "IIQQQQIIQQ", name_off, sh_type, 0, off, off, size, 0, 0, 1, entsize)
+            body += struct.pack(
+                e + "IIQQQQIIQQ", name_off, sh_type, 0, off, off, size, 0, 0, 1, entsize
+            )
         else:
-            body += struct.pack(e + "IIIIIIIIII", name_off, sh_type, 0, off, off, size, 0, 0, 1, entsize)
+            body += struct.pack(
+                e + "IIIIIIIIII", name_off, sh_type, 0, off, off, size, 0, 0, 1, entsize
+            )
 
     total = len(body)
     ident = b"\x7fELF" + bytes([2 if wide else 1, 2 if spec.big_endian else 1, 1, 0]) + b"\x00" * 8
@@ -257,7 +263,9 @@ def write_elf(path: Path, spec: ElfSpec) -> Path:
     ("machine", "bits", "big_endian"),
     [("X86_64", 64, False), ("MIPS", 32, True), ("ARM", 32, False), ("AARCH64", 64, False)],
 )
-def test_linking_facts_round_trip(tmp_path: Path, machine: str, bits: int, big_endian: bool) -> None:
+def test_linking_facts_round_trip(
+    tmp_path: Path, machine: str, bits: int, big_endian: bool
+) -> None:
     spec = ElfSpec(
         machine=machine,
         bits=bits,

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from report_samples import make_empty_report, make_sample_report, make_weird_report
+from report_samples import (
+    make_binary_text_report,
+    make_empty_report,
+    make_sample_report,
+    make_weird_report,
+)
 
 from iotvet.model import Report
 
@@ -18,8 +23,12 @@ def weird_report() -> Report:
     return make_weird_report()
 
 
-@pytest.fixture(params=["sample", "weird", "empty"])
+@pytest.fixture(params=["sample", "weird", "binary-text", "empty"])
 def any_report(request: pytest.FixtureRequest) -> Report:
-    return {"sample": make_sample_report, "weird": make_weird_report, "empty": make_empty_report}[
-        request.param
-    ]()
+    makers = {
+        "sample": make_sample_report,
+        "weird": make_weird_report,
+        "binary-text": make_binary_text_report,
+        "empty": make_empty_report,
+    }
+    return makers[request.param]()

@@ -283,6 +283,8 @@ def make_weird_report() -> Report:
         ),
         Component(name="", version=""),
         Component(name="x?y#z@w%20", version="v1:2", type="wat", supplier="  "),
+        Component(name="multi", version="1", supplier="Acme\n(Networks) Ltd <a@b.example>"),
+        Component(name="parens", version="1", supplier="(unknown)"),
         Component(
             name="hashy",
             version="1",
@@ -322,6 +324,33 @@ def make_weird_report() -> Report:
         components=components,
         vulnerabilities=vulns,
         findings=[Finding(check="x", severity="low", title="ünïcødé & <tags>", path="/a b")],
+    )
+
+
+def make_binary_text_report() -> Report:
+    """Text that is not text: a non-UTF-8 file name (surrogate-escaped, as os.fsdecode gives it),
+    control characters cut out of a binary, a lone surrogate."""
+    bad_path = b"/usr/bin/t\xe9l\xe9net".decode("utf-8", "surrogateescape")
+    return Report(
+        tool=Tool(version="0.1.0"),
+        target=Target(path="/data/fw\udcff.bin", sha256="ab" * 32, size=3),
+        layers=[Layer(path="fw\x01", format="squashfs\x00", role="rootfs")],
+        os={"NAME": "Acme\x1b[31mOS"},
+        components=[
+            Component(
+                name="telnetd\x00",
+                version="1.2\x07",
+                layer="fw\x01",
+                licenses=["GPL\x0c"],
+                evidence=[
+                    Evidence(path=bad_path, method="binary-signature", detail="v1.2\x00\ud800")
+                ],
+                hashes={bad_path: "sha256:" + "cd" * 32},
+            )
+        ],
+        findings=[Finding(check="c", severity="high", title="t\x1f", path=bad_path)],
+        vulnerabilities=[Vulnerability(id="CVE-2024-1", component="telnetd\x00@1.2\x07")],
+        skipped=[Skipped(path=bad_path, reason="r\x00")],
     )
 
 

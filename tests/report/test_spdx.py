@@ -156,3 +156,11 @@ def test_weird_names_get_valid_unique_ids(weird_report: Report, tmp_path: Path) 
     unicode = next(p for p in data["packages"] if p["name"] == "bibliothèque-ü")
     assert unicode["SPDXID"] == "SPDXRef-Package-bibliotheque-u-2.0-rc1-git-20240101"
     assert "cpe23Type" not in _refs(next(p for p in data["packages"] if p["name"] == "zlib"))
+
+
+def test_supplier_names_survive_the_actor_syntax(weird_report: Report, tmp_path: Path) -> None:
+    _, data = _parsed(weird_report, tmp_path)
+    by_name = {p["name"]: p for p in data["packages"]}
+    assert by_name["multi"]["supplier"] == "Organization: Acme [Networks] Ltd (a@b.example)"
+    assert by_name["parens"]["supplier"] == "Organization: [unknown]"
+    assert by_name["x?y#z@w%20"]["supplier"] == "NOASSERTION"  # a blank supplier is no supplier

@@ -29,8 +29,6 @@ HANDLERS = {
     "cpio": {"cpio_portable_ascii", "cpio_portable_ascii_crc", "cpio_portable_old_ascii"},
     "ext4": {"extfs"},
 }
-# Extractors that cannot restore some modes although the format keeps them (documented limits).
-DIR_MODES_LOST = {"jffs2"}  # jefferson does not restore directory modes
 
 
 def _images() -> list[Path]:
@@ -96,7 +94,6 @@ def test_root_file_system_matches_manifest(
     roots = [r for r in result.roots if r.kind in ("rootfs", "initramfs")]
     assert len(roots) == 1, [(r.kind, r.label) for r in result.roots]
     root = roots[0]
-    dir_modes = truth["format_layers"][-1]["type"] not in DIR_MODES_LOST
     manifest = {p for p, *_ in truth["rootfs_manifest"]} | {"/"}
     links = {p: extra for p, kind, _m, _s, extra in truth["rootfs_manifest"] if kind == "symlink"}
     files = same = modes_total = 0
@@ -116,8 +113,6 @@ def test_root_file_system_matches_manifest(
             files += 1
             data = root.host_path(path).read_bytes()
             same += hashlib.sha256(data).hexdigest() == extra
-        if kind == "dir" and not dir_modes:
-            continue
         modes_total += 1
         if stat.S_IMODE(entry.mode) != int(mode, 8):
             wrong_modes.append((path, mode, oct(entry.mode)))
@@ -136,8 +131,6 @@ def test_planted_permissions_are_visible(
     findings = _truth(image)["findings"]
     planted = [*findings["setuid_files"], *findings["world_writable"]]
     for item in planted:
-        if item["type"] == "dir" and _truth(image)["format_layers"][-1]["type"] in DIR_MODES_LOST:
-            continue
         entry = root.entries[item["path"]]
         assert stat.S_IMODE(entry.mode) == int(item["mode"], 8), item
 

@@ -191,7 +191,7 @@ class _Builder:
             self.shell.run_file("/init", [], invoked_as="/init")
         self.model.trace = self.shell.trace
         self.model.scripts = dict(self.shell.scripts)
-        self.model.launches = self._launches(self.shell.trace)
+        self.model.launches = self._launches(self.shell.trace) + self.model.launches
         self._inetd()
         self._cron()
         self._dormant()

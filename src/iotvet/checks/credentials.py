@@ -178,7 +178,8 @@ class Cracker:
         """(password, source, complete, testable) for one hash."""
         candidates = self.candidates(user)
         for index, (password, source) in enumerate(candidates):
-            if time.monotonic() > self.deadline:
+            # the first trial always runs: it also tells whether the scheme is testable at all
+            if index and time.monotonic() > self.deadline:
                 return None, None, False, True
             result = pwhash.verify(password, hashed)
             if result is None:
@@ -410,9 +411,9 @@ class _Credentials:
         for pattern in spec["globs"]:
             paths += shell.glob(pattern)
         for conf in shell.glob("/etc/lighttpd/*.conf") + shell.glob("/etc/lighttpd/*/*.conf"):
-            text = root.read_text(conf, 1 << 20) or ""
+            conf_text = root.read_text(conf, 1 << 20) or ""
             for option in spec["lighttpd_userfile_options"]:
-                for m in re.finditer(rf'^\s*{re.escape(option)}\s*=\s*"([^"]+)"', text, re.M):
+                for m in re.finditer(rf'^\s*{re.escape(option)}\s*=\s*"([^"]+)"', conf_text, re.M):
                     paths.append(m.group(1))
         found: list[Credential] = []
         for account_file in dict.fromkeys(paths):

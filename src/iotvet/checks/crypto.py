@@ -14,6 +14,7 @@ family reads the same scan for passphrase files), ``tlsconfig`` reads TLS direct
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import warnings
 from collections.abc import Callable
@@ -48,8 +49,6 @@ def spki_fingerprint(key: PublicKeyTypes) -> str:
 
 def ssh_fingerprint(key: PublicKeyTypes) -> str | None:
     """OpenSSH-style ``SHA256:...`` fingerprint for key types SSH can carry."""
-    import base64
-
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # DSA is deprecated in cryptography, still in the field
@@ -132,8 +131,10 @@ class CryptoFamily:
         scan = keyscan.scan(root, ctx)
         certificate_keys: dict[str, list[str]] = {}
         for material in scan.certificates:
-            fp = spki_fingerprint(material.certificate.public_key())
-            certificate_keys.setdefault(fp, []).append(material.path)
+            public = _certificate_key(material.certificate)
+            if public is not None:
+                paths = certificate_keys.setdefault(spki_fingerprint(public), [])
+                paths += [] if material.path in paths else [material.path]
         findings = [self._key_finding(root, scan, k, certificate_keys) for k in _unique(scan.keys)]
         findings += self._certificate_findings(scan)
         findings += tlsconfig.findings(root, ctx)
@@ -165,7 +166,7 @@ class CryptoFamily:
             and any(c.path == key.path for c in scan.certificates),
             "offset": key.offset,
             "mode": octal_mode(mode),
-            "world_readable": world_readable(mode),
+            "world_readable": world_readable(root, key.path),
             "weak_key": weak,
             "passphrase_found": key.passphrase is not None,
             "passphrase_stored_in_image": key.passphrase_source,
@@ -178,7 +179,7 @@ class CryptoFamily:
         if key.encrypted:
             protection = f"encrypted with {key.cipher}" if key.cipher else "encrypted"
         described = f"{key.key_type or 'Private key of unknown type'} ({key.format}, {protection})"
-        evidence = _evidence(root, key, mode, described, fingerprint, data["referenced_by"])
+        evidence = _evidence(root, key, data, described, fingerprint)
         if weak:
             evidence += " The key is shorter than current minimums (NIST SP 800-131A)."
         check, severity, title = self._classify_key(key, data)
@@ -235,9 +236,10 @@ class CryptoFamily:
                 material.certificate.public_bytes(serialization.Encoding.DER)
             ).hexdigest()
             by_path.setdefault(material.path, {})[digest] = material
-        key_fingerprints = {
-            spki_fingerprint(k.public_key): k.path for k in scan.keys if k.public_key is not None
-        }
+        key_fingerprints: dict[str, list[str]] = {}
+        for key in scan.keys:
+            if key.public_key is not None:
+                key_fingerprints.setdefault(spki_fingerprint(key.public_key), []).append(key.path)
         now = self.clock()
         findings: list[Finding] = []
         for path, certs in sorted(by_path.items()):
@@ -266,10 +268,9 @@ def _unique(keys: list[KeyMaterial]) -> list[KeyMaterial]:
 def _evidence(
     root: RootFS,
     key: KeyMaterial,
-    mode: int,
+    data: dict[str, Any],
     described: str,
     fingerprint: str | None,
-    referenced_by: list[str],
 ) -> str:
     head = root.read_bytes(key.path, key.offset + 256) or b""
     snippet = head[key.offset :]
@@ -280,8 +281,8 @@ def _evidence(
     else:
         excerpt = f"{key.format} key file ({len(head)}+ bytes)"
     parts = [
-        f"{key.path} (mode {octal_mode(mode)}"
-        + (", readable by every user)" if world_readable(mode) else ")")
+        f"{key.path} (mode {data['mode']}"
+        + (", readable by every user)" if data["world_readable"] else ")")
         + f" at byte {key.offset}: {excerpt}.",
         f"{described}.",
     ]
@@ -290,19 +291,36 @@ def _evidence(
     if key.passphrase is not None:
         source = key.passphrase_source or "an empty passphrase"
         parts.append(f"Decrypted with passphrase {redact(key.passphrase)} from {source}.")
-    if referenced_by:
-        parts.append("Named in: " + ", ".join(referenced_by) + ".")
+    if data["referenced_by"]:
+        parts.append("Named in: " + ", ".join(data["referenced_by"]) + ".")
     return " ".join(parts)
 
 
-def _certificate_facts(
-    digest: str, cert: x509.Certificate, now: datetime, key_fingerprints: dict[str, str]
-) -> dict[str, Any]:
-    public = cert.public_key()
-    spki = spki_fingerprint(public)
+def _certificate_key(cert: x509.Certificate) -> PublicKeyTypes | None:
+    """The certificate's public key; None for algorithms cryptography cannot load (GOST ...)."""
     try:
-        basic = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
-        is_ca = basic.ca
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return cert.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        return None
+
+
+def _certificate_facts(
+    digest: str, cert: x509.Certificate, now: datetime, key_fingerprints: dict[str, list[str]]
+) -> dict[str, Any]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # RFC 5280 violations (negative serials ...) are common
+        return _certificate_facts_unchecked(digest, cert, now, key_fingerprints)
+
+
+def _certificate_facts_unchecked(
+    digest: str, cert: x509.Certificate, now: datetime, key_fingerprints: dict[str, list[str]]
+) -> dict[str, Any]:
+    public = _certificate_key(cert)
+    spki = spki_fingerprint(public) if public is not None else None
+    try:
+        is_ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
     except (x509.ExtensionNotFound, ValueError):
         is_ca = False
     not_after = cert.not_valid_after_utc
@@ -316,11 +334,11 @@ def _certificate_facts(
         "self_signed": _self_signed(cert),
         "is_ca": is_ca,
         "signature_hash": _signature_hash(cert),
-        "key_type": describe_public_key(public),
-        "weak_key": _weak_key(public),
+        "key_type": describe_public_key(public) if public is not None else "unsupported",
+        "weak_key": public is not None and _weak_key(public),
         "fingerprint_sha256": digest,
         "spki_fingerprint_sha256": spki,
-        "private_key_in_image": key_fingerprints.get(spki),
+        "private_key_in_image": key_fingerprints.get(spki or "", []),
     }
 
 
@@ -334,7 +352,7 @@ def _single_certificate_findings(
         f"{fact['signature_hash'] or 'n/a'}"
         + ("; self-signed" if fact["self_signed"] else "")
         + (
-            f"; its private key is in {fact['private_key_in_image']}"
+            f"; its private key is in {', '.join(fact['private_key_in_image'])}"
             if fact["private_key_in_image"]
             else ""
         )
@@ -352,45 +370,48 @@ def _single_certificate_findings(
         )
     ]
     weak_hashes = {str(h) for h in rules["weak_signature_hashes"]}
-    if fact["signature_hash"] in weak_hashes and not fact["self_signed"]:
-        findings.append(
-            Finding(
-                check="crypto.weak-certificate-signature",
-                severity="medium",
-                cwe="CWE-327",
-                path=path,
-                title=f"{label} is signed with {fact['signature_hash'].upper()}",
-                detail=base + " MD5 and SHA-1 certificate signatures can be forged.",
-                themes=[COMMUNICATION_THEME],
-                data=fact,
-            )
+    hash_name = str(fact["signature_hash"]).upper()
+    problems: list[tuple[bool, str, Severity, str, str, str]] = [
+        # A self-signed certificate's own signature is never relied on: only issued ones count.
+        (
+            fact["signature_hash"] in weak_hashes and not fact["self_signed"],
+            "crypto.weak-certificate-signature",
+            "medium",
+            "CWE-327",
+            f"{label} is signed with {hash_name}",
+            " MD5 and SHA-1 certificate signatures can be forged.",
+        ),
+        (
+            fact["weak_key"],
+            "crypto.weak-certificate-key",
+            "medium",
+            "CWE-326",
+            f"{label} has a weak {fact['key_type']} key",
+            " The key is shorter than current minimums (NIST SP 800-131A).",
+        ),
+        (
+            fact["expired"],
+            "crypto.expired-certificate",
+            "low",
+            "CWE-298",
+            f"{label} expired on {fact['not_after'][:10]}",
+            "",
+        ),
+    ]
+    findings += [
+        Finding(
+            check=check,
+            severity=severity,
+            cwe=cwe,
+            path=path,
+            title=title,
+            detail=base + why,
+            themes=[COMMUNICATION_THEME],
+            data=fact,
         )
-    if fact["weak_key"]:
-        findings.append(
-            Finding(
-                check="crypto.weak-certificate-key",
-                severity="medium",
-                cwe="CWE-326",
-                path=path,
-                title=f"{label} has a weak {fact['key_type']} key",
-                detail=base + " The key is shorter than current minimums (NIST SP 800-131A).",
-                themes=[COMMUNICATION_THEME],
-                data=fact,
-            )
-        )
-    if fact["expired"]:
-        findings.append(
-            Finding(
-                check="crypto.expired-certificate",
-                severity="low",
-                cwe="CWE-298",
-                path=path,
-                title=f"{label} expired on {fact['not_after'][:10]}",
-                detail=base,
-                themes=[COMMUNICATION_THEME],
-                data=fact,
-            )
-        )
+        for applies, check, severity, cwe, title, why in problems
+        if applies
+    ]
     return findings
 
 

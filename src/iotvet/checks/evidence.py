@@ -8,7 +8,10 @@ value) without republishing the secret itself.
 from __future__ import annotations
 
 import hashlib
+import posixpath
 import stat
+
+from ..rootfs import RootFS
 
 
 def redact(value: str) -> str:
@@ -26,5 +29,19 @@ def octal_mode(mode: int) -> str:
     return f"{stat.S_IMODE(mode):04o}"
 
 
-def world_readable(mode: int) -> bool:
-    return bool(mode & stat.S_IROTH)
+def world_readable(root: RootFS, path: str) -> bool:
+    """Any local user can read the file: it is o+r and every directory above it is o+x.
+
+    A key with mode 0644 inside a 0700 directory (``/etc/ssl/private``) is *not* readable by others;
+    the finding still shows the file's own mode.
+    """
+    entry = root.entries.get(path)
+    if entry is None or not entry.mode & stat.S_IROTH:
+        return False
+    parent = posixpath.dirname(path)
+    while parent not in ("/", ""):
+        directory = root.entries.get(parent)
+        if directory is not None and directory.is_dir and not directory.mode & stat.S_IXOTH:
+            return False
+        parent = posixpath.dirname(parent)
+    return True

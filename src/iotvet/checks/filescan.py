@@ -8,11 +8,13 @@ capped; whatever a cap cuts is reported via ``ctx.skip`` by the calling family.
 
 from __future__ import annotations
 
+import fnmatch
+import re
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
-from typing import Generic, TypeVar
+from functools import cache
+from typing import Any, Generic, TypeVar
 
 from ..context import ScanContext
 from ..rootfs import FileEntry, RootFS
@@ -58,25 +60,34 @@ class Content:
 
 
 _TREES: PerRoot[TreeFiles] = PerRoot()
+_REPORTED: PerRoot[set[tuple[int, str, str]]] = PerRoot()  # (ctx id, path, stage) reported
 
 
-def _scope() -> dict[str, object]:
+def _scope() -> dict[str, Any]:
     return knowledge.load("content_scope.yaml")
 
 
 def max_scan_bytes() -> int:
-    return int(_scope()["max_scan_bytes"])  # type: ignore[call-overload]
+    return int(_scope()["max_scan_bytes"])
+
+
+@cache
+def _glob_regex(globs: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in globs) or "(?!)")
+
+
+def matches_any(path: str, globs: Iterable[object]) -> bool:
+    """``fnmatch`` semantics ("*" crosses "/") for a list of globs, compiled once per list."""
+    return _glob_regex(tuple(str(g) for g in globs)).match(path) is not None
 
 
 def is_documentation(path: str) -> bool:
     """True for documentation, examples, man pages and test fixtures (see content_scope.yaml)."""
-    globs = _scope()["documentation_globs"]
-    assert isinstance(globs, list)
-    return any(fnmatchcase(path, str(g)) for g in globs)
+    return matches_any(path, _scope()["documentation_globs"])
 
 
 def looks_like_text(data: bytes) -> bool:
-    probe = int(_scope()["binary_probe_bytes"])  # type: ignore[call-overload]
+    probe = int(_scope()["binary_probe_bytes"])
     return b"\x00" not in data[:probe]
 
 
@@ -101,11 +112,19 @@ def _classify(root: RootFS) -> TreeFiles:
 def contents(root: RootFS, ctx: ScanContext, stage: str) -> Iterator[Content]:
     """Every non-ELF regular file with its bytes (capped at ``max_scan_bytes``)."""
     cap = min(max_scan_bytes(), ctx.limits.max_file_read)
+    reported = _REPORTED.get(root, set)
+
+    def skip(path: str, reason: str) -> None:
+        key = (id(ctx), path, stage)
+        if key not in reported:  # a family may read the tree more than once
+            reported.add(key)
+            ctx.skip(path, reason, stage)
+
     for entry in classify(root).other:
         data = root.read_bytes(entry.path, cap)
         if data is None:
-            ctx.skip(entry.path, "unreadable", stage)
+            skip(entry.path, "unreadable")
             continue
         if entry.size > cap:
-            ctx.skip(entry.path, f"only the first {cap} of {entry.size} bytes scanned", stage)
+            skip(entry.path, f"only the first {cap} of {entry.size} bytes scanned")
         yield Content(entry, data, looks_like_text(data), is_documentation(entry.path))

@@ -13,7 +13,6 @@ from __future__ import annotations
 import posixpath
 import stat
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 from typing import Any
 
 from ..context import ScanContext
@@ -60,7 +59,7 @@ def binaries(root: RootFS, ctx: ScanContext) -> list[Binary]:
     excluded = [str(g) for g in _rules()["excluded_globs"]]
     found: list[Binary] = []
     for entry in filescan.classify(root).elf:
-        if any(fnmatchcase(entry.path, g) for g in excluded):
+        if filescan.matches_any(entry.path, excluded):
             continue
         info = elf_info(root.host_path(entry.path))
         if info is None:
@@ -73,9 +72,12 @@ def binaries(root: RootFS, ctx: ScanContext) -> list[Binary]:
 
 
 def fortify_applicable(info: ElfInfo) -> bool:
-    """True if the binary calls a function FORTIFY_SOURCE could have checked."""
-    fortifiable = set(_rules()["fortifiable_functions"])
-    return bool(info.fortified) or bool(info.imported_symbols & fortifiable)
+    """True if FORTIFY_SOURCE would show in this binary and it calls a function it checks."""
+    if info.fortified:
+        return True
+    if not set(info.needed) & set(_rules()["fortify_visible_with"]):
+        return False  # musl/uClibc: fortification leaves no trace in the binary
+    return bool(info.imported_symbols & set(_rules()["fortifiable_functions"]))
 
 
 def canary_known(info: ElfInfo) -> bool:
@@ -113,14 +115,17 @@ class HardeningFamily:
     name: str = "hardening"
 
     def run(self, root: RootFS, ctx: ScanContext) -> list[Finding]:
-        found = binaries(root, ctx)
-        if not found:
-            return []
-        writable = _writable_dirs(root)
-        findings = [f for b in found if (f := _search_path_finding(b, writable)) is not None]
-        findings += _aggregate_findings(found)
-        findings.append(_summary(found))
-        return findings
+        return assess(binaries(root, ctx), _writable_dirs(root))
+
+
+def assess(found: list[Binary], writable: list[str]) -> list[Finding]:
+    """Findings for a set of binaries; ``writable`` lists directories other users can write."""
+    if not found:
+        return []
+    findings = [f for b in found if (f := _search_path_finding(b, writable)) is not None]
+    findings += _aggregate_findings(found)
+    findings.append(_summary(found))
+    return findings
 
 
 def _search_path_finding(binary: Binary, writable: list[str]) -> Finding | None:

@@ -39,6 +39,8 @@ from cryptography.hazmat.primitives.asymmetric.types import (
 )
 from cryptography.hazmat.primitives.serialization import pkcs12
 
+from . import knowledge
+
 #: Decrypts an encrypted key with a candidate passphrase; raises ValueError/TypeError if wrong.
 Decryptor = Callable[[bytes], PrivateKeyTypes]
 
@@ -82,6 +84,7 @@ class KeyMaterial:
     cipher: str | None = None
     unsupported_algorithm: str | None = None  # OID of a PKCS#8 key cryptography cannot load
     decrypt: Decryptor | None = field(default=None, repr=False)
+    kdf_cost: tuple[str, int] | None = None  # ("pbkdf2", 2048), ("bcrypt", 16): one trial's cost
     passphrase: str | None = None
     passphrase_source: str | None = None
 
@@ -106,6 +109,14 @@ class CertificateMaterial:
 class ParsedFile:
     keys: list[KeyMaterial] = field(default_factory=list)
     certificates: list[CertificateMaterial] = field(default_factory=list)
+
+
+def kdf_cost_allowed(cost: tuple[str, int] | None) -> bool:
+    """True if one passphrase trial at this key-derivation cost is affordable (crypto.yaml)."""
+    if cost is None:
+        return True
+    limits = knowledge.load("crypto.yaml")["passphrase_search"]["max_kdf_cost"]
+    return cost[1] <= int(limits.get(cost[0], 0))
 
 
 def describe_public_key(key: PublicKeyTypes) -> str:
@@ -328,7 +339,12 @@ def _unsupported_pkcs8(
     return KeyMaterial(path, offset, fmt, encrypted=False, inline=inline, unsupported_algorithm=oid)
 
 
-def _pkcs8_cipher(der: bytes) -> str | None:
+def _pkcs8_protection(der: bytes) -> tuple[str | None, tuple[str, int]]:
+    """Cipher description and key-derivation cost of an encrypted PKCS#8 key.
+
+    A scheme asn1crypto cannot describe (e.g. PBES2 with scrypt) gets the cost ("unknown", 0),
+    which is never tried: its memory and time cost cannot be bounded beforehand.
+    """
     try:
         info = asn1_keys.EncryptedPrivateKeyInfo.load(der, strict=True)
         algo = info["encryption_algorithm"]
@@ -336,10 +352,14 @@ def _pkcs8_cipher(der: bytes) -> str | None:
         cipher = (
             f"{algo.encryption_cipher.upper()}-{algo.key_length * 8}-{algo.encryption_mode.upper()}"
         )
-        kdf = f"{algo.kdf.upper()}, {algo.kdf_iterations} iterations"
+        kdf, iterations = str(algo.kdf), int(algo.kdf_iterations)
     except (ValueError, TypeError, KeyError, AttributeError):
-        return None
-    return f"{cipher} ({scheme.upper()}, {kdf})"
+        return None, ("unknown", 0)
+    cost_name = "pkcs12" if kdf == "pkcs12_kdf" else "pbkdf2"
+    return (
+        f"{cipher} ({scheme.upper()}, {kdf.upper()}, {iterations} iterations)",
+        (cost_name, iterations),
+    )
 
 
 def _encrypted_pkcs8(
@@ -355,8 +375,16 @@ def _encrypted_pkcs8(
             der, password, unsafe_skip_rsa_key_validation=True
         )
 
+    cipher, cost = _pkcs8_protection(der)
     return KeyMaterial(
-        path, offset, fmt, encrypted=True, inline=inline, cipher=_pkcs8_cipher(der), decrypt=decrypt
+        path,
+        offset,
+        fmt,
+        encrypted=True,
+        inline=inline,
+        cipher=cipher,
+        decrypt=decrypt,
+        kdf_cost=cost,
     )
 
 
@@ -370,8 +398,16 @@ def _pkcs12(path: str, data: bytes, found: ParsedFile) -> bool:
         if pfx["auth_safe"]["content_type"].native != "data":
             return False
         pfx["auth_safe"]["content"].native  # noqa: B018 - forces the parse
+        mac = pfx["mac_data"]
+        iterations = int(mac["iterations"].native) if mac.native is not None else 1
     except (ValueError, TypeError, KeyError):
         return False
+    cost = ("pkcs12", iterations)
+    if not kdf_cost_allowed(cost):  # even the no-password trial derives the MAC key
+        found.keys.append(
+            KeyMaterial(path, 0, "PKCS#12", encrypted=True, inline=False, kdf_cost=cost)
+        )
+        return True
 
     def load(password: bytes | None) -> pkcs12.PKCS12KeyAndCertificates:
         return pkcs12.load_pkcs12(data, password)
@@ -406,7 +442,9 @@ def _pkcs12(path: str, data: bytes, found: ParsedFile) -> bool:
         return key
 
     found.keys.append(
-        KeyMaterial(path, 0, "PKCS#12", encrypted=True, inline=False, decrypt=decrypt)
+        KeyMaterial(
+            path, 0, "PKCS#12", encrypted=True, inline=False, decrypt=decrypt, kdf_cost=cost
+        )
     )
     return True
 
@@ -494,9 +532,10 @@ def _openssh_key(
     try:
         cipher = wire.string().decode("ascii", "replace")
         kdf = wire.string().decode("ascii", "replace")
-        wire.string()  # kdf options
+        options = _Wire(wire.string())
         count = wire.uint32()
         public_blob = wire.string() if count else b""
+        rounds = (options.string(), options.uint32())[1] if kdf == "bcrypt" else 0
     except ValueError:
         return None
     public = _ssh_public_key(public_blob)
@@ -530,8 +569,9 @@ def _openssh_key(
         inline=inline,
         public_key=public,
         algorithm_hint=algorithm,
-        cipher=f"{cipher} ({kdf})",
+        cipher=f"{cipher} ({kdf}, {rounds} rounds)" if rounds else f"{cipher} ({kdf})",
         decrypt=decrypt,
+        kdf_cost=("bcrypt", rounds) if rounds else None,
     )
 
 

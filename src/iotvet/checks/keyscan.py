@@ -14,7 +14,6 @@ import posixpath
 import re
 import time
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 from typing import Any
 
 from ..context import ScanContext
@@ -61,7 +60,10 @@ def scan(root: RootFS, ctx: ScanContext) -> KeyScan:
 
 def _scan(root: RootFS, ctx: ScanContext) -> KeyScan:
     rules = _rules()
-    directives = [re.compile(d.encode(), re.M) for d in rules["directives"]]
+    directives = [
+        (str(d["literal"]).encode(), re.compile(str(d["regex"]).encode(), re.M))
+        for d in rules["directives"]
+    ]
     max_small = int(rules["max_file_bytes"])
     result = KeyScan()
     candidates = _Candidates()
@@ -90,9 +92,15 @@ def _scan(root: RootFS, ctx: ScanContext) -> KeyScan:
 
 
 def _directive_hits(
-    path: str, data: bytes, directives: list[re.Pattern[bytes]], candidates: _Candidates
+    path: str,
+    data: bytes,
+    directives: list[tuple[bytes, re.Pattern[bytes]]],
+    candidates: _Candidates,
 ) -> None:
-    for regex in directives:
+    lowered = data.lower()
+    for literal, regex in directives:
+        if literal not in lowered:
+            continue
         for match in regex.finditer(data):
             groups = match.groupdict()
             if groups.get("value"):
@@ -128,7 +136,7 @@ def _candidate_list(
         if resolved is not None and resolved in candidates.small_files:
             files.append(resolved)
     small = candidates.small_files
-    files += [p for p in small if any(fnmatchcase(posixpath.basename(p), g) for g in globs)]
+    files += [p for p in small if filescan.matches_any(posixpath.basename(p), globs)]
     files += [p for p in small if posixpath.dirname(p) in near_dirs and p != key.path]
     ordered: list[tuple[str, str | None]] = [("", None)]
     for path in dict.fromkeys(files):
@@ -152,7 +160,12 @@ def _find_passphrases(
 ) -> None:
     deadline = time.monotonic() + float(rules["budget_s"])
     for key in keys:
-        if not key.encrypted or key.decrypt is None:
+        if not key.encrypted:
+            continue
+        if not keyparse.kdf_cost_allowed(key.kdf_cost):
+            ctx.skip(key.path, f"passphrase not tried: key derivation cost {key.kdf_cost}", STAGE)
+            continue
+        if key.decrypt is None:
             continue
         for value, source in _candidate_list(root, key, candidates, rules):
             if time.monotonic() > deadline:

@@ -200,7 +200,7 @@ class _Logging:
             if root.exists(p)
         ]
         dormant = sorted(
-            {f"{l.started_by} ({l.program})" for l in model.dormant if l.program in daemons}
+            {f"{d.started_by} ({d.program})" for d in model.dormant if d.program in daemons}
         )
         binaries = sorted(
             {

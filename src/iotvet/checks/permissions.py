@@ -16,14 +16,14 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from typing import Any
 
 from ..context import ScanContext
 from ..model import Finding
 from ..rootfs import FileEntry, RootFS
 from . import knowledge
-from .evidence import octal_mode
+from .evidence import octal_mode, world_readable
+from .filescan import matches_any
 
 ATTACK_SURFACE = "minimised-attack-surface"
 SECRETS_THEME = "secure-storage-of-secrets"
@@ -38,10 +38,6 @@ def _rules() -> dict[str, Any]:
     return knowledge.load("permission_rules.yaml")
 
 
-def _matches(path: str, globs: list[Any]) -> bool:
-    return any(fnmatchcase(path, str(g)) for g in globs)
-
-
 def is_multicall(root: RootFS, path: str) -> bool:
     """A BusyBox/Toybox multi-call binary (its setuid bit covers every applet)."""
     data = root.read_bytes(path, _MULTICALL_PROBE) or b""
@@ -51,7 +47,7 @@ def is_multicall(root: RootFS, path: str) -> bool:
 def allowed_privilege(path: str, bit: str) -> dict[str, Any] | None:
     """The allowlist entry permitting ``bit`` ("setuid"/"setgid") on ``path``, if any."""
     for entry in _allowlist()["allowed"]:
-        if bit in entry["bits"] and _matches(path, entry["paths"]):
+        if bit in entry["bits"] and matches_any(path, entry["paths"]):
             return dict(entry)
     return None
 
@@ -74,7 +70,7 @@ class PermissionsFamily:
             entry = root.entries[path]
             if entry.is_file:
                 findings += _privilege_findings(root, entry)
-                findings += _secret_file_findings(entry)
+                findings += _secret_file_findings(root, entry)
             if (entry.is_file or entry.is_dir) and _world_writable(entry):
                 findings.append(_writable_finding(entry))
         return findings
@@ -141,8 +137,10 @@ def _privilege_findings(root: RootFS, entry: FileEntry) -> list[Finding]:
     return findings
 
 
-def _secret_file_findings(entry: FileEntry) -> list[Finding]:
-    if not entry.mode & stat.S_IROTH or not _matches(entry.path, _rules()["secret_files"]):
+def _secret_file_findings(root: RootFS, entry: FileEntry) -> list[Finding]:
+    if not matches_any(entry.path, _rules()["secret_files"]) or not world_readable(
+        root, entry.path
+    ):
         return []
     mode = octal_mode(entry.mode)
     return [
@@ -168,7 +166,7 @@ def _writable_finding(entry: FileEntry) -> Finding:
         privileged = entry.path in {str(d) for d in rules["privileged_directories"]}
     else:
         executable = bool(entry.mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH))
-        privileged = executable or _matches(entry.path, rules["privileged_globs"])
+        privileged = executable or matches_any(entry.path, rules["privileged_globs"])
     consequence = (
         "anyone can add or replace files in it" if entry.is_dir else "anyone can change its content"
     )

@@ -24,8 +24,7 @@ import math
 import posixpath
 import re
 from collections import Counter
-from dataclasses import dataclass
-from fnmatch import fnmatchcase
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -40,7 +39,6 @@ from .evidence import octal_mode, redact, sha256_text, world_readable
 STAGE = "checks.secrets"
 THEME = "secure-storage-of-secrets"
 _MAX_FILE = 4 * 1024 * 1024
-_SCRIPT_SUFFIXES = (".sh", ".cgi", ".lua", ".pl", ".py", ".js", ".php", ".rb", ".tcl", ".asp")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 
@@ -119,16 +117,30 @@ def normalise_key(key: str) -> str:
     return re.sub(r"[-. ]", "_", key.strip().lstrip("$").lower())
 
 
+@cache
+def _entries_for(name: str) -> tuple[dict[str, Any], ...]:
+    """`secret_keys` entries whose name glob matches a normalised key, in priority order."""
+    return tuple(
+        dict(e) for e in _patterns()["secret_keys"] if filescan.matches_any(name, [e["match"]])
+    )
+
+
 def classify_key(key: str, path: str) -> dict[str, Any] | None:
     """The `secret_keys` entry for a configuration key in the file at ``path``, if any."""
-    name = normalise_key(key)
-    for entry in _patterns()["secret_keys"]:
+    for entry in _entries_for(normalise_key(key)):
         files = entry.get("files")
-        if files and not any(fnmatchcase(path, str(g)) for g in files):
-            continue
-        if fnmatchcase(name, str(entry["match"])):
-            return dict(entry)
+        if not files or filescan.matches_any(path, files):
+            return entry
     return None
+
+
+@cache
+def _line_prefilter() -> re.Pattern[str]:
+    """Words one of which a line must contain to hold a secret-named key (from the data file)."""
+    words = {str(h) for h in _patterns()["entropy"]["key_hints"]}
+    for entry in _patterns()["secret_keys"]:
+        words |= {w for w in re.split(r"[^a-z0-9]+", str(entry["match"])) if len(w) >= 3}
+    return re.compile("|".join(sorted(map(re.escape, words))), re.I)
 
 
 def shannon_entropy(value: str) -> float:
@@ -161,14 +173,19 @@ def _unquote(value: str) -> str:
     return value
 
 
-def literal_value(raw: str, script: bool) -> str | None:
-    """The literal a configuration value stands for; None if it is computed at run time.
+def literal_value(raw: str, kind: str = "config") -> str | None:
+    """The literal a value stands for in a file of ``kind``; None if computed at run time.
 
-    In scripts, ``$VAR``/``${...}``/``$(...)``/backticks outside single quotes are expansions.
+    In shell and code, ``$VAR``/``${...}``/``$(...)``/backticks outside single quotes are
+    expansions; in code only quoted literals count, and not concatenation fragments ("+x+").
     openssl-style ``pass:`` prefixes are removed so one secret has one value.
     """
+    raw = raw.strip()
+    quoted = len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'"
     value = _unquote(raw)
-    if script and not raw.strip().startswith("'") and _SHELL_EXPANSION.search(value):
+    if kind == "code" and (not quoted or value[:1] in "+." or value[-1:] in "+."):
+        return None
+    if kind != "config" and raw[:1] != "'" and _SHELL_EXPANSION.search(value):
         return None
     for prefix in _patterns()["value_prefixes"]:
         if value.startswith(prefix):
@@ -179,7 +196,7 @@ def literal_value(raw: str, script: bool) -> str | None:
 def allowlisted(path: str, value: str) -> bool:
     """Published upstream demo values (``allowlist`` in the data file)."""
     return any(
-        fnmatchcase(path, str(e["glob"])) and value == str(e["value"])
+        value == str(e["value"]) and filescan.matches_any(path, [e["glob"]])
         for e in _patterns()["allowlist"]
     )
 
@@ -188,8 +205,18 @@ def _is_comment(line: str) -> bool:
     return line.lstrip().startswith(("#", ";", "//", "<!--", "--", "*", "/*"))
 
 
-def _is_script(path: str, text: str) -> bool:
-    return text.startswith("#!") or path.endswith(_SCRIPT_SUFFIXES)
+def file_kind(path: str, text: str) -> str:
+    """"shell", "code" or "config": decides how a value is read (see `file_kinds` in the data)."""
+    kinds = _patterns()["file_kinds"]
+    if text.startswith("#!"):
+        words = [posixpath.basename(w) for w in text[2:].split("\n", 1)[0].split()]
+        if words[:1] == ["env"]:
+            words = words[1:]
+        return "shell" if words and words[0] in kinds["shell_interpreters"] else "code"
+    suffix = posixpath.splitext(path)[1].lower()
+    if suffix in kinds["shell_suffixes"]:
+        return "shell"
+    return "code" if suffix in kinds["code_suffixes"] else "config"
 
 
 def token_hits(path: str, text: str, data: bytes) -> list[Hit]:
@@ -221,53 +248,33 @@ def _names_a_file(root: RootFS | None, path: str, value: str) -> bool:
 def assignment_hits(path: str, text: str, root: RootFS | None = None) -> list[Hit]:
     """Secret-named keys with a value, outside comments, in every common config syntax."""
     hits = []
-    script = _is_script(path, text)
+    kind = file_kind(path, text)
+    prefilter = _line_prefilter()
     for number, line in enumerate(text.splitlines(), 1):
-        if _is_comment(line):
+        if not prefilter.search(line) or _is_comment(line):
             continue
         pairs = [
             (m.group("key"), m.group("value")) for rx in _ASSIGNMENTS for m in rx.finditer(line)
         ]
-        if not pairs and not script:
+        if not pairs and kind == "config":
             bare = _BARE.match(line)
             if bare:
                 pairs.append((bare.group("key"), bare.group("value")))
         for key, raw in pairs:
-            value = literal_value(raw, script)
+            value = literal_value(raw, kind)
             if value is None or value.startswith("-----BEGIN") or allowlisted(path, value):
+                continue
+            entry = classify_key(key, path)
+            if entry is None and not high_entropy_secret(key, value):
+                continue
+            if is_placeholder(value, str(entry["kind"]) if entry else None):
                 continue
             if _names_a_file(root, path, value):
                 continue
-            entry = classify_key(key, path)
-            if is_placeholder(value, str(entry["kind"]) if entry else None):
-                continue
-            if entry is not None:
-                hits.append(
-                    Hit(
-                        path,
-                        number,
-                        str(entry["kind"]),
-                        key,
-                        value,
-                        str(entry["severity"]),
-                        f"secret-key:{entry['match']}",
-                        2,
-                    )
-                )
-            elif high_entropy_secret(key, value):
-                rules = _patterns()["entropy"]
-                hits.append(
-                    Hit(
-                        path,
-                        number,
-                        str(rules["kind"]),
-                        key,
-                        value,
-                        str(rules["severity"]),
-                        "high-entropy",
-                        3,
-                    )
-                )
+            rule = entry or _patterns()["entropy"]
+            name, priority = (f"secret-key:{entry['match']}", 2) if entry else ("high-entropy", 3)
+            kind, severity = str(rule["kind"]), str(rule["severity"])
+            hits.append(Hit(path, number, kind, key, value, severity, name, priority))
     return hits
 
 
@@ -283,7 +290,7 @@ def credential_file_hits(path: str, text: str) -> list[Hit]:
     hits: list[Hit] = []
     patterns = _patterns()
     for entry in patterns["credential_files"]:
-        if not fnmatchcase(path, str(entry["glob"])):
+        if not filescan.matches_any(path, [entry["glob"]]):
             continue
         for number, line in enumerate(text.splitlines(), 1):
             if _is_comment(line) or not line.strip():
@@ -381,7 +388,7 @@ def _passphrase_hits(root: RootFS, ctx: ScanContext) -> list[Hit]:
 
 
 def _excluded(path: str) -> bool:
-    return any(fnmatchcase(path, str(g)) for g in _patterns()["excluded_globs"])
+    return filescan.matches_any(path, _patterns()["excluded_globs"])
 
 
 def scan_text(root: RootFS, path: str, data: bytes) -> list[Hit]:
@@ -395,12 +402,18 @@ def scan_text(root: RootFS, path: str, data: bytes) -> list[Hit]:
 
 
 def _deduplicate(hits: list[Hit]) -> list[Hit]:
-    best: dict[tuple[str, str], Hit] = {}
+    """One hit per (file, value): the most specific rule's kind, the file's own key name."""
+    groups: dict[tuple[str, str], list[Hit]] = {}
     for hit in hits:
-        current = best.get((hit.path, hit.value))
-        if current is None or (hit.priority, hit.line) < (current.priority, current.line):
-            best[(hit.path, hit.value)] = hit
-    return sorted(best.values(), key=lambda h: (h.path, h.line, h.kind))
+        groups.setdefault((hit.path, hit.value), []).append(hit)
+    chosen = []
+    for group in groups.values():
+        best = min(group, key=lambda h: (h.priority, h.line))
+        named = [h for h in group if h.key != h.rule]  # token rules without a key group use the id
+        if best.key == best.rule and named:
+            best = replace(best, key=min(named, key=lambda h: h.line).key)
+        chosen.append(best)
+    return sorted(chosen, key=lambda h: (h.path, h.line, h.kind))
 
 
 @dataclass(frozen=True)
@@ -422,7 +435,8 @@ def _finding(root: RootFS, hit: Hit) -> Finding:
     entry = root.entry(hit.path)
     mode = entry.mode if entry is not None else 0
     label = hit.kind.replace("_", " ")
-    readable = ", readable by every user" if world_readable(mode) else ""
+    readable_by_all = world_readable(root, hit.path)
+    readable = ", readable by every user" if readable_by_all else ""
     return Finding(
         check="secrets." + hit.kind.replace("_", "-"),
         severity=hit.severity,  # type: ignore[arg-type]
@@ -440,7 +454,7 @@ def _finding(root: RootFS, hit: Hit) -> Finding:
             "value_length": len(hit.value),
             "rule": hit.rule,
             "mode": octal_mode(mode),
-            "world_readable": world_readable(mode),
+            "world_readable": readable_by_all,
         },
     )
 

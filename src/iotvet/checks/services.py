@@ -268,8 +268,13 @@ class _Services:
                         path=path,
                         title=f"{service} bridge '{bridge['name']}' connects to "
                         f"{bridge.get('address') or '?'} without TLS",
-                        detail=f"{facts.config_file}: connection {bridge['name']} has no bridge_cafile"
-                        f"{'; credentials of ' + bridge['user'] + ' sent in cleartext' if bridge.get('user') else ''}",
+                        detail=f"{facts.config_file}: connection {bridge['name']} has no "
+                        "bridge_cafile"
+                        + (
+                            f"; credentials of {bridge['user']} sent in cleartext"
+                            if bridge.get("user")
+                            else ""
+                        ),
                         themes=[COM],
                         data={**data, "bridge": bridge},
                     )

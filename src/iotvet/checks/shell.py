@@ -147,6 +147,7 @@ class _Frame:
     procd_instance: list[str] | None = None
     procd_line: int = 0
     procd_guards: int = 0
+    guard_base: int = 0  # guards inherited from the caller: exit/return here stay unconditional
     uci: dict[str, list[tuple[str, str, dict[str, str]]]] = field(default_factory=dict)
 
 
@@ -248,6 +249,7 @@ class Shell:
             guards=guards,
             conditional=conditional,
             depth=depth,
+            guard_base=len(guards),
         )
         frame.set_e = self._shebang_has_e(source)
         frame.rc_common = self._is_rc_common(source)
@@ -733,15 +735,10 @@ class Shell:
         if name in ("[", "test"):
             ex.builtin = True
             return self._eval_test([w for w in words[1:] if not (name == "[" and w.text == "]")])
-        if name == "exit":
+        if name in ("exit", "return"):
             ex.builtin = True
-            if not frame.guards and not frame.in_condition:
-                raise _Exit()
-            return None
-        if name == "return":
-            ex.builtin = True
-            if not frame.guards and not frame.in_condition:
-                raise _Return()
+            if len(frame.guards) <= frame.guard_base and not frame.in_condition:
+                raise _Exit() if name == "exit" else _Return()
             return None
         if name == "set":
             ex.builtin = True
@@ -827,6 +824,7 @@ class Shell:
             path=defined_in.path,
             invoked_as=defined_in.invoked_as,
             source=defined_in.source,
+            guard_base=len(frame.guards),
         )
         try:
             status = self._stmt(body, sub)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from functools import cache
 from typing import Any
 
@@ -121,7 +120,7 @@ def weak_ssh(value: str) -> list[str]:
         name = item.strip().lstrip("+^")
         if item.strip().startswith("-") or not name:
             continue
-        if any(fnmatchcase(name.lower(), p) for p in patterns):
+        if filescan.matches_any(name.lower(), patterns):
             found.append(name)
     return found
 
@@ -154,7 +153,7 @@ def findings(root: RootFS, ctx: ScanContext) -> list[Finding]:
             r
             for r in rules
             if any(lit in lowered for lit in r.literals)
-            and (not r.files or any(fnmatchcase(path, g) for g in r.files))
+            and (not r.files or filescan.matches_any(path, r.files))
         ]
         if not active:
             continue

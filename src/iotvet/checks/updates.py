@@ -136,6 +136,9 @@ class _Analysis:
             return positional[-1] if positional else None
         if kind == "positional_first":
             return positional[0] if positional else None
+        if kind == "second_after_write":  # mtd [opts] write <image|-> <partition>
+            rest = args[args.index("write") + 1 :] if "write" in args else []
+            return rest[1] if len(rest) > 1 else None
         return None
 
     def downloads(self) -> list[Exec]:
@@ -438,8 +441,8 @@ class _Updates:
                                 severity="medium",
                                 cwe="CWE-494",
                                 path=path,
-                                title=f"opkg feed {m.group(1)} is installed without signature checks",
-                                detail=f"{path}: {m.group(0).strip()} (no 'option check_signature')",
+                                title=f"opkg feed {m.group(1)} is installed without signatures",
+                                detail=f"{path}: {m.group(0).strip()} (no check_signature)",
                                 data=data,
                             )
                         )
@@ -559,7 +562,8 @@ class _Updates:
                     severity="medium" if mechanism.verification == "signature" else "high",
                     cwe="CWE-319",
                     path=path,
-                    title=f"firmware is downloaded over cleartext {transport} ({mechanism.urls[0]})",
+                    title=f"firmware is downloaded over cleartext {transport} "
+                    f"({mechanism.urls[0]})",
                     detail=evidence,
                     themes=[COM],
                     data=data,

@@ -19,6 +19,8 @@ signature data, are:
 3. Mentions and bare literals never count outside own files.
 4. Versions from upstream file naming (``libuClibc-1.0.42.so``) and from the ELF package note
    (``.note.package``) come in as further evidence of the file's own component.
+5. An own library with no version string of its own (libssl.so.3 next to libcrypto.so.3) joins
+   its component by SONAME or symbol-version node — only when the tree holds one version of it.
 
 One component per (name, version) collects every file that proves it, with evidence saying how.
 """
@@ -36,7 +38,7 @@ from ..model import Component, Evidence
 from ..rootfs import RootFS
 from . import identity
 from .elf import ElfInfo, elf_info, is_elf
-from .signatures import FileScan, Hit, Signature, SignatureDB, default_database, match_filename
+from .signatures import FileScan, Hit, Signature, SignatureDB, default_database
 
 STAGE = "inventory"
 BFLT_MAGIC = b"bFLT"
@@ -46,6 +48,8 @@ _MAX_CLOSURE = 256
 _LIBRARY_DIRS = ("/lib", "/usr/lib", "/lib64", "/usr/lib64", "/lib32", "/usr/lib32")
 #: Distribution revision and repack suffixes dropped from package-note versions.
 _REPACK = re.compile(r"(?:[+.~](?:dfsg|ds|repack)[0-9.]*)+$")
+#: "0.0.0.0" and friends are addresses or placeholders, never a release.
+_ALL_ZERO = re.compile(r"[0.]+")
 
 
 @dataclass
@@ -56,6 +60,7 @@ class ScannedFile:
     host_path: Path
     scan: FileScan
     elf: ElfInfo | None = None
+    own: frozenset[str] = frozenset()  # signatures this file is an own file of
 
     @property
     def kind(self) -> str:
@@ -183,10 +188,17 @@ def claims_for(
 ) -> list[Claim]:
     """Every (signature, version) this file proves, per the rules of the module docstring."""
     claims: list[Claim] = []
-    for name, hits in scanned.scan.by_signature().items():
+    grouped = scanned.scan.by_signature()
+    programs = _announced_programs(database, grouped)
+    for name, hits in grouped.items():
         signature = database.signatures[name]
-        if _applies(signature, scanned):
-            claims.extend(_content_claims(signature, hits, scanned, resolver))
+        if not _applies(signature, scanned):
+            continue
+        if programs - {name}:
+            # The file announces itself as another program (a busybox hard-linked as "mke2fs"):
+            # its name does not make it this component's own file.
+            hits = [h for h in hits if h.pattern.kind == "banner"]
+        claims.extend(_content_claims(signature, hits, scanned, resolver))
     if scanned.kind == "elf":
         claimed = {c.signature.name for c in claims}
         claims.extend(_filename_claims(database, scanned, claimed))
@@ -194,10 +206,20 @@ def claims_for(
     return claims
 
 
+def _announced_programs(database: SignatureDB, grouped: dict[str, list[Hit]]) -> set[str]:
+    """Programs (components without a library form) whose banner is in the file."""
+    return {
+        name
+        for name, hits in grouped.items()
+        if not database.signatures[name].has_library
+        and any(h.pattern.kind == "banner" for h in hits)
+    }
+
+
 def _content_claims(
     signature: Signature, hits: list[Hit], scanned: ScannedFile, resolver: LibraryResolver
 ) -> list[Claim]:
-    own = signature.own.reason(scanned.paths, scanned.elf) is not None
+    own = signature.name in scanned.own
     by_kind: dict[str, list[Hit]] = {}
     for hit in hits:
         by_kind.setdefault(hit.pattern.kind, []).append(hit)
@@ -208,7 +230,7 @@ def _content_claims(
             return _distinct(signature, banners, "binary-signature")
         if by_kind.get("mention"):
             return _distinct(signature, by_kind["mention"], "binary-signature")
-        bare = by_kind.get("bare", [])
+        bare = [h for h in by_kind.get("bare", []) if not _ALL_ZERO.fullmatch(h.version)]
         if bare and marked and len({h.version for h in bare}) == 1:
             return _distinct(signature, bare[:1], "binary-signature")
         return []
@@ -237,19 +259,16 @@ def _distinct(signature: Signature, hits: list[Hit], method: str) -> list[Claim]
 def _filename_claims(
     database: SignatureDB, scanned: ScannedFile, claimed: set[str]
 ) -> Iterator[Claim]:
-    for signature in database.signatures.values():
-        if signature.name in claimed:
-            continue
-        for path in scanned.paths:
-            found = match_filename(signature, path.rsplit("/", 1)[-1])
-            if found is not None:
-                yield Claim(signature, found[1], "file-name", path.rsplit("/", 1)[-1])
-                break
+    done = set(claimed)
+    for path in scanned.paths:
+        basename = path.rsplit("/", 1)[-1]
+        for signature, version in database.filename_versions(basename):
+            if signature.name not in done:
+                done.add(signature.name)
+                yield Claim(signature, version, "file-name", basename)
 
 
-def _note_claims(
-    database: SignatureDB, scanned: ScannedFile, claimed: set[str]
-) -> Iterator[Claim]:
+def _note_claims(database: SignatureDB, scanned: ScannedFile, claimed: set[str]) -> Iterator[Claim]:
     note = scanned.elf.package_note if scanned.elf else None
     if not note or not note.get("name") or not note.get("version"):
         return
@@ -269,6 +288,39 @@ def _by_alias(database: SignatureDB, name: str) -> Signature | None:
         if signature.name in wanted or wanted & set(signature.aliases):
             return signature
     return None
+
+
+def attach_unversioned_libraries(
+    pairs: list[tuple[ScannedFile, list[Claim]]], database: SignatureDB
+) -> list[tuple[ScannedFile, list[Claim]]]:
+    """Own libraries without a version string join their component when it has one version.
+
+    libssl.so.3 names no version, but its SONAME and symbol-version nodes make it OpenSSL's;
+    when the tree holds exactly one OpenSSL version, that is the one it belongs to. With two
+    versions present the file stays out rather than being guessed into one of them.
+    """
+    versions: dict[str, set[str]] = {}
+    for _, claims in pairs:
+        for claim in claims:
+            versions.setdefault(claim.signature.name, set()).add(claim.version)
+    single = {name: next(iter(v)) for name, v in versions.items() if len(v) == 1}
+    result = []
+    for scanned, claims in pairs:
+        elf = scanned.elf
+        extra: list[Claim] = []
+        if elf is not None:
+            claimed = {c.signature.name for c in claims}
+            for name, version in single.items():
+                if name in claimed:
+                    continue
+                signature = database.signatures[name]
+                if elf.soname and signature.own.is_library(elf.soname):
+                    extra.append(Claim(signature, version, "elf-soname", elf.soname))
+                elif signature.own.matching_verdefs(elf):
+                    detail = ", ".join(signature.own.matching_verdefs(elf)[-8:])
+                    extra.append(Claim(signature, version, "elf-symbol-version", detail))
+        result.append((scanned, claims + extra))
+    return result
 
 
 def _elf_evidence(signature: Signature, scanned: ScannedFile) -> list[Evidence]:
@@ -316,7 +368,7 @@ def assemble(claims_by_file: Iterable[tuple[ScannedFile, list[Claim]]]) -> list[
 def scan_root(root: RootFS, database: SignatureDB, ctx: ScanContext) -> Iterator[ScannedFile]:
     """Scan every regular file of ``root`` once (hard links once), reporting what was cut short."""
     limit = ctx.limits.max_file_read
-    groups: dict[tuple[int, int], list[str]] = {}
+    groups: dict[tuple[int, int], tuple[Path, list[str]]] = {}
     for entry in root.files():
         if entry.size == 0:
             continue
@@ -326,22 +378,25 @@ def scan_root(root: RootFS, database: SignatureDB, ctx: ScanContext) -> Iterator
         except OSError as exc:
             ctx.skip(entry.path, f"cannot stat for signature scan: {exc.strerror}", STAGE)
             continue
-        groups.setdefault((st.st_dev, st.st_ino), []).append(entry.path)
-    for paths in groups.values():
-        host = root.host_path(paths[0])
+        groups.setdefault((st.st_dev, st.st_ino), (host, []))[1].append(entry.path)
+    for host, paths in groups.values():
         try:
-            result = database.scan_file(host, limit)
+            with open(host, "rb") as handle:
+                head = handle.read(4)
+            elf = elf_info(host) if is_elf(head) else None
+            own = database.own_signatures(paths, elf)
+            result = database.scan_file(host, limit, weak=own)
         except OSError as exc:
             ctx.skip(paths[0], f"cannot read for signature scan: {exc.strerror}", STAGE)
             continue
+        except Exception as exc:  # a parser bug on one hostile file must not stop the stage
+            ctx.skip(paths[0], f"signature scan failed: {exc!r}", STAGE)
+            continue
         if result.truncated:
             ctx.skip(paths[0], f"signature scan read only the first {limit} bytes", STAGE)
-        scanned = ScannedFile(paths=paths, host_path=host, scan=result)
-        if scanned.kind == "elf":
-            scanned.elf = elf_info(host)
-            if scanned.elf is None:
-                ctx.skip(paths[0], "malformed ELF: linking facts unavailable", STAGE)
-        yield scanned
+        if is_elf(head) and elf is None:
+            ctx.skip(paths[0], "malformed ELF: linking facts unavailable", STAGE)
+        yield ScannedFile(paths=paths, host_path=host, scan=result, elf=elf, own=own)
 
 
 class BinarySignatureIdentifier:
@@ -363,7 +418,7 @@ class BinarySignatureIdentifier:
             (scanned, claims_for(scanned, database, resolver))
             for scanned in scan_root(root, database, ctx)
         ]
-        return assemble(pairs)
+        return assemble(attach_unversioned_libraries(pairs, database))
 
 
 def _library_dir_rank(inner: str) -> tuple[int, str]:

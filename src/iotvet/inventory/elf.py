@@ -193,26 +193,26 @@ def _is_fortified(name: str) -> bool:
 def _facts(binary: lief.ELF.Binary, bits: int, endianness: str) -> ElfInfo:
     header = binary.header
     tag = lief.ELF.DynamicEntry.TAG
+    flags = lief.ELF.DynamicEntryFlags.FLAG
     soname = None
     needed: list[str] = []
     rpath: list[str] = []
     runpath: list[str] = []
     bind_now = False
     for entry in binary.dynamic_entries:
-        if entry.tag == tag.NEEDED:
+        if isinstance(entry, lief.ELF.DynamicEntryLibrary):
             needed.append(_text(entry.name))
-        elif entry.tag == tag.SONAME:
+        elif isinstance(entry, lief.ELF.DynamicSharedObject):
             soname = _text(entry.name)
-        elif entry.tag == tag.RPATH:
+        elif isinstance(entry, lief.ELF.DynamicEntryRpath):
             rpath.extend(_text(p) for p in entry.paths if p)
-        elif entry.tag == tag.RUNPATH:
+        elif isinstance(entry, lief.ELF.DynamicEntryRunPath):
             runpath.extend(_text(p) for p in entry.paths if p)
+        elif isinstance(entry, lief.ELF.DynamicEntryFlags):
+            flag = flags.BIND_NOW if entry.tag == tag.FLAGS else flags.NOW
+            bind_now = bind_now or entry.has(flag)
         elif entry.tag == tag.BIND_NOW:
             bind_now = True
-        elif entry.tag == tag.FLAGS:
-            bind_now = bind_now or entry.has(lief.ELF.DynamicEntryFlags.FLAG.BIND_NOW)
-        elif entry.tag == tag.FLAGS_1:
-            bind_now = bind_now or entry.has(lief.ELF.DynamicEntryFlags.FLAG.NOW)
 
     segment_types = lief.ELF.Segment.TYPE
     gnu_stack = False

@@ -16,9 +16,9 @@ and extracts.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +53,17 @@ class Pattern:
     signature: str
     kind: str
     regex: str
-    compiled: re.Pattern[bytes] | re.Pattern[str]
     anchor: str | None = None  # prefix regex for the Hyperscan pass (see the data file)
+
+    @cached_property
+    def content(self) -> re.Pattern[bytes]:
+        """The regex over file bytes (banner, mention, bare kinds)."""
+        return re.compile(self.regex.encode("ascii"))
+
+    @cached_property
+    def filename(self) -> re.Pattern[str]:
+        """The regex over a base name (filename kind)."""
+        return re.compile(self.regex)
 
     @property
     def scan_regex(self) -> str:
@@ -77,39 +86,33 @@ class Pattern:
 
 @dataclass(frozen=True)
 class Own:
-    """Which files are the component's own (see the data file's header for the semantics)."""
+    """Which files are the component's own (see the data file's header for the semantics).
 
-    names: tuple[re.Pattern[str], ...] = ()
-    paths: tuple[re.Pattern[str], ...] = ()
-    sonames: tuple[re.Pattern[str], ...] = ()
-    verdefs: tuple[re.Pattern[str], ...] = ()
+    Each list of the data file is folded into one alternation, so checking a criterion costs one
+    regex call whatever the number of spellings; ``SignatureDB.own_signatures`` applies them.
+    """
 
-    def reason(self, paths: Sequence[str], elf: ElfInfo | None) -> str | None:
-        """Why a file is the component's own ("name", "path", "soname", "verdef"), or None."""
-        for path in paths:
-            base = path.rsplit("/", 1)[-1]
-            if any(p.fullmatch(base) for p in self.names):
-                return "name"
-            if any(p.search(path) for p in self.paths):
-                return "path"
-        if elf is not None:
-            if elf.soname and self.is_library(elf.soname):
-                return "soname"
-            if self.matching_verdefs(elf):
-                return "verdef"
-        return None
+    names: re.Pattern[str] | None = None
+    paths: re.Pattern[str] | None = None
+    sonames: re.Pattern[str] | None = None
+    verdefs: re.Pattern[str] | None = None
 
     def is_library(self, name: str) -> bool:
         """True if a SONAME or NEEDED entry names one of the component's own libraries."""
-        return any(p.fullmatch(name) for p in self.sonames)
+        return self.sonames is not None and self.sonames.fullmatch(name) is not None
 
     def matching_verdefs(self, elf: ElfInfo) -> tuple[str, ...]:
-        return tuple(v for v in elf.version_definitions if any(p.fullmatch(v) for p in self.verdefs))
+        verdefs = self.verdefs
+        if verdefs is None:
+            return ()
+        return tuple(v for v in elf.version_definitions if verdefs.fullmatch(v))
 
 
 @dataclass(frozen=True)
 class TestVector:
     """Bytes (or a file name) that must yield ``version`` (None: must not match at all)."""
+
+    __test__ = False  # a data record, not a pytest class
 
     version: str | None
     data: bytes | None = None
@@ -119,6 +122,8 @@ class TestVector:
 
 @dataclass(frozen=True)
 class Signature:
+    """One component's knowledge: patterns, which files are its own, sources, test vectors."""
+
     name: str
     type: str
     patterns: tuple[Pattern, ...]
@@ -133,7 +138,7 @@ class Signature:
     @property
     def has_library(self) -> bool:
         """The component ships shared libraries other programs link to (so mentions exist)."""
-        return bool(self.own.sonames)
+        return self.own.sonames is not None
 
     def filename_patterns(self) -> Iterator[Pattern]:
         return (p for p in self.patterns if p.kind == "filename")
@@ -173,7 +178,7 @@ class FileScan:
 
 def load_signatures(path: Path | None = None) -> tuple[Signature, ...]:
     """Parse and validate the signature data file (errors name the offending signature)."""
-    raw = yaml.safe_load((path or DATA_FILE).read_text(encoding="utf-8"))
+    raw = _read_yaml(path or DATA_FILE)
     if not isinstance(raw, dict) or not isinstance(raw.get("signatures"), list):
         raise SignatureError("signature file needs a top-level 'signatures' list")
     seen: set[str] = set()
@@ -187,9 +192,10 @@ def load_signatures(path: Path | None = None) -> tuple[Signature, ...]:
     return tuple(signatures)
 
 
-def data_version(path: Path | None = None) -> str:
-    raw = yaml.safe_load((path or DATA_FILE).read_text(encoding="utf-8"))
-    return str(raw.get("version", "unknown"))
+def _read_yaml(path: Path) -> Any:
+    """Parse with libyaml's C loader when PyYAML has it (several times faster), else Python."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
 
 
 def _signature(entry: Mapping[str, Any]) -> Signature:
@@ -242,25 +248,27 @@ def _pattern(signature: str, raw: Mapping[str, Any]) -> Pattern:
     regex = raw.get("regex")
     if kind not in KINDS or not isinstance(regex, str):
         raise SignatureError(f"pattern needs kind in {KINDS} and a regex: {raw!r}")
-    compiled: re.Pattern[bytes] | re.Pattern[str]
-    compiled = re.compile(regex) if kind == "filename" else re.compile(regex.encode("ascii"))
-    groups = set(compiled.groupindex)
-    if "version" not in groups and not {"major", "minor"} <= groups:
-        raise SignatureError(f"pattern has no version group: {regex!r}")
-    anchor = raw.get("anchor")
-    if anchor is not None:
-        re.compile(str(anchor).encode("ascii"))
-    return Pattern(
+    pattern = Pattern(
         signature=signature,
         kind=kind,
         regex=regex,
-        compiled=compiled,
-        anchor=None if anchor is None else str(anchor),
+        anchor=None if raw.get("anchor") is None else str(raw["anchor"]),
     )
+    compiled = pattern.filename if kind == "filename" else pattern.content
+    groups = set(compiled.groupindex)
+    if "version" not in groups and not {"major", "minor"} <= groups:
+        raise SignatureError(f"pattern has no version group: {regex!r}")
+    if pattern.anchor is not None:
+        re.compile(pattern.anchor.encode("ascii"))
+    return pattern
 
 
-def _regexes(values: Any) -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(str(v)) for v in values or [])
+def _regexes(values: Any) -> re.Pattern[str] | None:
+    """One alternation of the listed regexes (each is validated on its own first)."""
+    items = [str(v) for v in values or []]
+    for item in items:
+        re.compile(item)
+    return re.compile("|".join(f"(?:{item})" for item in items)) if items else None
 
 
 def _test(raw: Mapping[str, Any]) -> TestVector:
@@ -307,6 +315,19 @@ class SignatureDB:
                 self._markers.append(signature.name)
                 expressions.append(marker.encode("ascii"))
                 flags.append(hyperscan.HS_FLAG_SINGLEMATCH)
+        # Mention and bare hits only matter in own files (see ``scan``).
+        self._weak_ids: dict[str, list[int]] = {}
+        for ident, pattern in enumerate(self._patterns):
+            if pattern.kind != "banner":
+                self._weak_ids.setdefault(pattern.signature, []).append(ident)
+        self._all_weak = frozenset(i for ids in self._weak_ids.values() for i in ids)
+        self._own_prefilter = tuple(
+            _union([getattr(s.own, part) for s in signatures])
+            for part in ("names", "paths", "sonames", "verdefs")
+        )
+        self._filename_prefilter = _union(
+            [p.filename for s in signatures for p in s.patterns if p.kind == "filename"]
+        )
         self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         try:
             self._database.compile(
@@ -319,20 +340,64 @@ class SignatureDB:
             raise SignatureError(f"hyperscan cannot compile the signature set: {exc}") from exc
         self._scratch = hyperscan.Scratch(self._database)
 
+    def own_signatures(self, paths: Sequence[str], elf: ElfInfo | None) -> frozenset[str]:
+        """Names of the signatures for which this file is an own file.
+
+        Most files belong to no signature: one combined regex per criterion rules them out, and
+        for the rest only the criteria that matched are checked signature by signature.
+        """
+        names, where, sonames, verdefs = self._own_prefilter
+        bases = [p.rsplit("/", 1)[-1] for p in paths]
+        by_name = any(names.fullmatch(b) for b in bases)
+        by_path = any(where.search(p) for p in paths)
+        soname = elf.soname if elf and elf.soname and sonames.fullmatch(elf.soname) else None
+        defined = [v for v in elf.version_definitions if verdefs.fullmatch(v)] if elf else []
+        if not (by_name or by_path or soname or defined):
+            return frozenset()
+        found = set()
+        for name, signature in self.signatures.items():
+            own = signature.own
+            if (
+                (by_name and own.names and any(own.names.fullmatch(b) for b in bases))
+                or (by_path and own.paths and any(own.paths.search(p) for p in paths))
+                or (soname and own.is_library(soname))
+                or (defined and own.verdefs and any(own.verdefs.fullmatch(v) for v in defined))
+            ):
+                found.add(name)
+        return frozenset(found)
+
+    def filename_versions(self, basename: str) -> Iterator[tuple[Signature, str]]:
+        """(signature, version) for every file-name pattern matching ``basename``."""
+        if not self._filename_prefilter.fullmatch(basename):
+            return
+        for signature in self.signatures.values():
+            found = match_filename(signature, basename)
+            if found is not None:
+                yield signature, found[1]
+
     @property
     def pattern_count(self) -> int:
         return len(self._patterns) + len(self._markers)
 
-    def scan(self, data: bytes) -> FileScan:
-        """One pass over ``data`` (a whole file, or a test blob)."""
+    def scan(self, data: bytes, weak: Collection[str] | None = None) -> FileScan:
+        """One pass over ``data`` (a whole file, or a test blob).
+
+        ``weak`` names the signatures whose mention and bare patterns are worth extracting here
+        (those the file is the own file of); None extracts everything. Banners are always
+        extracted. Version-like byte runs are common in code, and a weak hit that attribution
+        would ignore anyway is not worth a Python regex call.
+        """
         result = FileScan(head=data[:64], size_scanned=len(data))
-        self._scan_block(data, 0, result, set())
+        self._scan_block(data, 0, result, set(), self._ignored(weak))
         return result
 
-    def scan_file(self, host_path: Path | str, limit: int) -> FileScan:
+    def scan_file(
+        self, host_path: Path | str, limit: int, weak: Collection[str] | None = None
+    ) -> FileScan:
         """Scan a file on disk in overlapping blocks, reading at most ``limit`` bytes."""
         result = FileScan()
         seen: set[tuple[int, int]] = set()
+        ignored = self._ignored(weak)
         with open(host_path, "rb") as handle:
             carry = b""
             offset = 0  # file offset of carry[0]
@@ -345,7 +410,7 @@ class SignatureDB:
                 block = carry + chunk
                 if offset == 0 and not carry:
                     result.head = block[:64]
-                self._scan_block(block, offset, result, seen)
+                self._scan_block(block, offset, result, seen, ignored)
                 result.size_scanned += len(chunk)
                 keep = min(BLOCK_OVERLAP, len(block))
                 offset += len(block) - keep
@@ -354,27 +419,36 @@ class SignatureDB:
                 result.truncated = True
         return result
 
+    def _ignored(self, weak: Collection[str] | None) -> frozenset[int]:
+        if weak is None:
+            return frozenset()
+        keep = {i for name in weak for i in self._weak_ids.get(name, ())}
+        return self._all_weak - keep
+
     def _scan_block(
-        self, data: bytes, base: int, result: FileScan, seen: set[tuple[int, int]]
+        self,
+        data: bytes,
+        base: int,
+        result: FileScan,
+        seen: set[tuple[int, int]],
+        ignored: frozenset[int],
     ) -> None:
-        raw: dict[tuple[int, int], int] = {}
+        starts: set[tuple[int, int]] = set()
         marker_base = self._marker_base
 
-        def on_match(ident: int, start: int, end: int, _flags: int, _ctx: object) -> None:
+        def on_match(ident: int, start: int, _end: int, _flags: int, _ctx: object) -> None:
             if ident >= marker_base:
                 result.markers.add(self._markers[ident - marker_base])
-                return
-            key = (ident, start)
-            if raw.get(key, -1) < end:
-                raw[key] = end
+            elif ident not in ignored:
+                starts.add((ident, start))
 
         self._database.scan(data, match_event_handler=on_match, scratch=self._scratch)
-        for (ident, start), _end in sorted(raw.items(), key=lambda item: item[0][1]):
+        for ident, start in sorted(starts, key=lambda item: item[1]):
             if (ident, base + start) in seen:
                 continue
             seen.add((ident, base + start))
             pattern = self._patterns[ident]
-            match = pattern.compiled.match(data, start)
+            match = pattern.content.match(data, start)
             if match is None:
                 continue
             version, revision = pattern.extract(match)
@@ -393,6 +467,12 @@ class SignatureDB:
             )
 
 
+def _union(patterns: Sequence[re.Pattern[str] | None]) -> re.Pattern[str]:
+    """One regex matching where any of ``patterns`` matches (never matches if there are none)."""
+    parts = [f"(?:{_NAMED_GROUP.sub('(', p.pattern)})" for p in patterns if p is not None]
+    return re.compile("|".join(parts) if parts else r"(?!)")
+
+
 def _printable(text: str) -> str:
     """Evidence detail without control bytes (NUL delimiters, newlines) — readable in a report."""
     return "".join(ch if " " <= ch <= "~" else " " for ch in text).strip()
@@ -401,7 +481,7 @@ def _printable(text: str) -> str:
 def match_filename(signature: Signature, basename: str) -> tuple[Pattern, str] | None:
     """(pattern, version) if one of the signature's file-name patterns matches ``basename``."""
     for pattern in signature.filename_patterns():
-        match = pattern.compiled.fullmatch(basename)
+        match = pattern.filename.fullmatch(basename)
         if match is not None:
             version, _ = pattern.extract(match)
             if version:

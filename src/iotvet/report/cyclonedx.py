@@ -99,10 +99,16 @@ def _hashes(hashes: dict[str, str]) -> list[HashType]:
     return [HashType(alg=_HASH_ALGORITHMS[a], content=d) for a, d in sorted(hashes.items())]
 
 
+def _license(text: str) -> License:
+    try:
+        return LicenseFactory().make_from_string(text)
+    except Exception:  # license-expression fails on some malformed input: keep the text
+        return DisjunctiveLicense(name=text)
+
+
 def _licenses(texts: list[str]) -> list[License]:
     """CycloneDX allows either license entries or ONE expression per component, never a mix."""
-    factory = LicenseFactory()
-    made = [factory.make_from_string(t.strip()) for t in texts if t.strip()]
+    made = [_license(t.strip()) for t in texts if t.strip()]
     if len(made) <= 1 or not any(isinstance(m, LicenseExpression) for m in made):
         return made
     if all(isinstance(m, LicenseExpression) or getattr(m, "id", None) for m in made):
@@ -214,7 +220,8 @@ def _layer_component(fact: LayerFact) -> CdxComponent:
     )
 
 
-def _target_component(report: Report, facts: SbomFacts) -> CdxComponent:
+def _target_component(facts: SbomFacts) -> CdxComponent:
+    report = facts.report
     target = report.target
     hashes = _hashes({"sha256": target.sha256}) if target.sha256 else []
     return CdxComponent(
@@ -363,7 +370,8 @@ def vulnerability_to_cdx(
 def build_bom(report: Report) -> Bom:
     """The report as a CycloneDX ``Bom`` object (serialise with ``JsonV1Dot6``/``XmlV1Dot6``)."""
     facts = collect(report)
-    target = _target_component(report, facts)
+    report = facts.report  # with every string made writable
+    target = _target_component(facts)
     bom = Bom()
     bom.metadata.component = target
     tool = CdxComponent(

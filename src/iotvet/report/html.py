@@ -16,6 +16,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from ..model import Report
 from . import summary
 from .interface import OutputFormat
+from .sanitize import safe_report
 
 #: Findings and vulnerabilities listed under "what to fix first".
 TOP_ITEMS = 10
@@ -51,6 +52,7 @@ def _environment() -> Environment:
 
 
 def render_html(report: Report) -> str:
+    report = safe_report(report)
     now = datetime.now(UTC)
     findings = summary.findings_worst_first(report.findings)
     vulns = summary.vulnerabilities_first_to_fix(report.vulnerabilities)
@@ -69,6 +71,8 @@ def render_html(report: Report) -> str:
         title=summary.target_name(report),
         os_text=summary.os_text(report),
         several_layers=len({c.layer for c in report.components}) > 1,
+        # "inventory/opkg"-style sub-stage timings go to the table at the end, not the header
+        main_stages={k: v for k, v in report.stats.stages.items() if "/" not in k},
         vuln_anchor=lambda v: anchors[id(v)],
         overview=summary.overview(report),
         severities=summary.SEVERITIES,

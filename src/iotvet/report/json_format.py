@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from ..model import Report
 from .interface import OutputFormat
+from .sanitize import safe_report
 
 
 def render_json(report: Report) -> str:
-    return report.to_json(indent=2) + "\n"
+    return safe_report(report).to_json(indent=2) + "\n"
 
 
 FORMAT = OutputFormat(

@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from email.utils import parseaddr
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -26,6 +25,7 @@ from packageurl import PackageURL
 from spdx_tools.spdx.validation.external_package_ref_validator import CPE23TYPE_REGEX
 
 from ..model import Component, Evidence, Layer, Report, Vulnerability
+from .sanitize import safe_report
 from .summary import target_name
 
 _CPE23 = re.compile(CPE23TYPE_REGEX)
@@ -182,10 +182,10 @@ def split_supplier(text: str | None) -> tuple[str, str | None] | None:
     if not text or not text.strip():
         return None
     text = text.strip()
-    if "<" in text and text.endswith(">"):
-        name, email = parseaddr(text)
-        if email and "@" in email:
-            return (name.strip() or email, email)
+    if text.endswith(">") and "<" in text:  # the "Name <address>" of Debian/opkg control files
+        name, _, email = text[:-1].rpartition("<")
+        if "@" in email and "<" not in email:
+            return (name.strip() or email.strip(), email.strip())
     return text, None
 
 
@@ -324,7 +324,12 @@ class _LayerIndex:
 
 
 def collect(report: Report) -> SbomFacts:
-    """Checked, de-duplicated facts about the report's layers and components."""
+    """Checked, de-duplicated facts about the report's layers and components.
+
+    ``facts.report`` is the report with every string made writable (``sanitize``): writers
+    read the report through the facts, never the raw one.
+    """
+    report = safe_report(report)
     refs = _Refs()
     layers = list(_walk(report.layers, None, 0, refs))
     index = _LayerIndex(layers)

@@ -69,6 +69,7 @@ _CHECKSUMS: dict[str, ChecksumAlgorithm] = {
     "sha3-512": ChecksumAlgorithm.SHA3_512,
 }
 _NOT_ID = re.compile(r"[^A-Za-z0-9.-]+")
+_ACTOR_UNSAFE = str.maketrans("()", "[]")
 _DOCUMENT_ID = "SPDXRef-DOCUMENT"
 _PACKAGE_MANAGER = ExternalPackageRefCategory.PACKAGE_MANAGER
 _SECURITY = ExternalPackageRefCategory.SECURITY
@@ -105,8 +106,11 @@ class _Licences:
     _declared: dict[tuple[str, ...], object] = field(default_factory=dict)
 
     def _part(self, text: str) -> str:
-        info = spdx_licensing.validate(text)
-        if not info.errors and not info.invalid_symbols:
+        try:
+            info = spdx_licensing.validate(text)
+        except Exception:  # license-expression itself fails on some malformed input
+            info = None
+        if info is not None and not info.errors and not info.invalid_symbols:
             return str(info.normalized_expression)
         ref = self.refs.get(text)
         if ref is None:
@@ -137,12 +141,20 @@ def _checksums(hashes: dict[str, str]) -> list[Checksum]:
     return [Checksum(_CHECKSUMS[a], d) for a, d in sorted(hashes.items())]
 
 
+def _actor_text(text: str) -> str:
+    """SPDX writes an actor as ``Organization: NAME (EMAIL)`` on one line: a name may hold
+    neither a line break nor parentheses, or readers take part of it for the e-mail."""
+    return " ".join(text.translate(_ACTOR_UNSAFE).split())
+
+
 def _supplier(text: str | None) -> Actor | SpdxNoAssertion:
     parsed = split_supplier(text)
     if parsed is None:
         return SpdxNoAssertion()
-    name, email = parsed
-    return Actor(ActorType.ORGANIZATION, name, email)
+    name, email = _actor_text(parsed[0]), _actor_text(parsed[1] or "")
+    if not name:
+        return SpdxNoAssertion()
+    return Actor(ActorType.ORGANIZATION, name, email or None)
 
 
 def _purpose(component_type: str) -> PackagePurpose:
@@ -197,8 +209,8 @@ def _comment(fact: ComponentFact) -> str | None:
 
 class _Builder:
     def __init__(self, report: Report) -> None:
-        self.report = report
         self.facts: SbomFacts = collect(report)
+        self.report = self.facts.report  # with every string made writable
         self.ids = _Ids()
         self.licences = _Licences()
         self.packages: list[Package] = []
@@ -327,7 +339,7 @@ class _Builder:
             spdx_id=_DOCUMENT_ID,
             name=f"{tool.name} SBOM of {self.facts.target_name}",
             document_namespace=f"https://spdx.org/spdxdocs/{tool.name}-{slug}-{uuid.uuid4()}",
-            creators=[Actor(ActorType.TOOL, f"{tool.name}-{tool.version}")],
+            creators=[Actor(ActorType.TOOL, _actor_text(f"{tool.name}-{tool.version}"))],
             created=datetime.now(UTC).replace(microsecond=0, tzinfo=None),
         )
         return Document(

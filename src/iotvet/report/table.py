@@ -22,6 +22,7 @@ from rich.tree import Tree
 from ..model import Layer, Report
 from . import summary
 from .interface import OutputFormat
+from .sanitize import safe_report
 
 MAX_ROWS: dict[str, int] = {
     "components": 500,
@@ -247,7 +248,7 @@ def renderables(report: Report, max_rows: dict[str, int] | None = None) -> list[
 
 def print_table(report: Report, console: Console, max_rows: dict[str, int] | None = None) -> None:
     """Print the report on ``console`` (the CLI's, in colour)."""
-    for item in renderables(report, max_rows):
+    for item in renderables(safe_report(report), max_rows):
         console.print(item)
 
 

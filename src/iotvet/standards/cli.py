@@ -101,7 +101,7 @@ def _print_summary(verdicts: list[Verdict]) -> None:
     for result in RESULTS:
         table.add_column(result, justify="right")
     for s in summarize(verdicts):
-        table.add_row(s.catalog.title, *(str(s.counts[r]) for r in RESULTS))
+        table.add_row(s.regime, *(str(s.counts[r]) for r in RESULTS))
     out.print(table)
 
 

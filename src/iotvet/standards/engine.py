@@ -34,7 +34,7 @@ class Outcome:
     result: str  # pass | fail | inconclusive | needs-declaration | none (no evidence at all)
     evidence: list[str] = field(default_factory=list)
     reason: str = ""
-    kind: str = "theme"  # theme | vulns | inventory | declaration
+    kind: str = "theme"  # which evidence decider: theme | vulns | inventory
 
 
 def _worst(results: Iterable[str]) -> str:
@@ -130,6 +130,8 @@ class Evidence:
         """Whether vulnerability matching ran (an empty list alone proves nothing)."""
         if "known-vulnerabilities" in self.themes or self.report.vulnerabilities:
             return True
+        if self.report.data_sources.get("available") is False:
+            return False  # the stage ran without a vulnerability database
         crashed = any(s.stage == "vulns" for s in self.report.skipped)
         return "vulns" in self.report.stats.stages and not crashed
 
@@ -217,19 +219,20 @@ def declared_outcome(decl: Declarations | None, rules: list[DeclRule]) -> Outcom
             condition = decl.get(rule.when)
             if condition is False:
                 continue
-            if condition is None and decl.get(rule.field) is None:
+            if condition is None and _value_state(decl.get(rule.field), rule) == "missing":
                 missing.append(f"{rule.when} (and {rule.field} if true)")
                 continue
         states = {p: _value_state(decl.get(p), rule) for p in [rule.field, *rule.or_fields]}
         if "pass" in states.values():
             passed += [p for p, s in states.items() if s == "pass"]
         elif "fail" in states.values():
-            failed.append(" / ".join(f"{p} = {_show(decl.get(p))}" for p in states))
+            failed += [p for p, s in states.items() if s == "fail"]
         else:
             missing.append(" or ".join(states))
     evidence = [_decl(p) for p in passed]
     if failed:
-        return Outcome("fail", evidence, "declared: " + "; ".join(failed))
+        shown = "; ".join(f"{p} = {_show(decl.get(p))}" for p in failed)
+        return Outcome("fail", [_decl(p) for p in failed] + evidence, f"declared: {shown}")
     if missing:
         return Outcome("needs-declaration", evidence, "needs declaration of " + ", ".join(missing))
     return Outcome("pass", evidence, "declared: " + ", ".join(passed))
@@ -325,7 +328,16 @@ class _RegimeRun:
                     f"not applicable: declared {', '.join(absent)} = false",
                 ),
             )
-        return self._make(req, self._combine(req, evidence))
+        outcome = self._combine(req, evidence)
+        if outcome.result == "needs-declaration":
+            unknown = [
+                p
+                for p in self.catalog.applicability(req)
+                if self.decl is None or self.decl.get(p) is None
+            ]
+            if unknown:
+                outcome.reason += f"; or declare {', '.join(unknown)}: false if it does not apply"
+        return self._make(req, outcome)
 
     def _absent(self, req: Requirement) -> list[str]:
         if self.decl is None:

@@ -62,14 +62,20 @@ def rows(summary: RegimeSummary) -> list[Row]:
 
 def product_facts(report: Report, declarations: Declarations | None) -> dict[str, str]:
     """Name, model, manufacturer and firmware version, from the declaration or the report."""
-    facts = {"name": Path(report.target.path).name}
+    facts = {
+        "name": Path(report.target.path).name,
+        "model": "",
+        "manufacturer": "",
+        "firmware_version": "",
+    }
     if declarations is not None:
         p = declarations.product
-        facts["name"] = p.name
-        for key in ("model", "manufacturer", "firmware_version"):
-            value = getattr(p, key)
-            if value:
-                facts[key] = value
+        facts.update(
+            name=p.name,
+            model=p.model or "",
+            manufacturer=p.manufacturer or "",
+            firmware_version=p.firmware_version or "",
+        )
     return facts
 
 

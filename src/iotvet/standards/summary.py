@@ -31,17 +31,6 @@ class RegimeSummary:
         return self.catalog.get(verdict.requirement)
 
     @property
-    def open_items(self) -> list[Verdict]:
-        """Verdicts of requirements (not aggregates) that are neither pass nor not-applicable."""
-        return [
-            v
-            for v in self.verdicts
-            if v.result not in ("pass", "not-applicable")
-            and not self.requirement(v).decide.children
-            and not self.requirement(v).decide.requirements
-        ]
-
-    @property
     def headline(self) -> str:
         parts = [f"{self.counts[r]} {r}" for r in RESULTS if self.counts[r]]
         return f"{self.total} requirements: " + ", ".join(parts)

@@ -261,7 +261,9 @@ def run_unblob(
     tmp_dir = workdir / "tmp"
     log_path = workdir / "unblob.log"
     for directory in (extract_root, mode_journal, tmp_dir):
-        directory.mkdir(parents=True, exist_ok=True)
+        # Ours alone: output of an earlier run in the same work directory would mix with this one.
+        shutil.rmtree(directory, ignore_errors=True)
+        directory.mkdir(parents=True)
     log_path.touch()
 
     config = ExtractionConfig(

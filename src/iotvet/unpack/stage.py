@@ -214,19 +214,24 @@ class _Assembly:
         inside = self.root_of(chunk.carrier) is not None
         return not (inside and chunk.extract_dir is None and not chunk.errors)
 
-    def _fallback_roots(self, top_chunks: bool) -> list[RootFS]:
+    def _fallback_roots(self) -> list[RootFS]:
+        """No Linux root: the unpacked output as one tree, or the target itself as a binary."""
         extracted = self.run.config.get_extract_dir_for(self.target)
         if any(c.extract_dir for c in self.index.chunks.values()) and extracted.is_dir():
             return [RootFS(extracted, label=os.path.relpath(extracted, self.workdir),
                            kind="extracted", limits=self.limits)]  # fmt: skip
+        # A copy, not a hard link: nothing done to the work directory may touch the user's file.
         holder = self.workdir / "binary"
         holder.mkdir(exist_ok=True)
-        copy = holder / self.target.name
-        if not copy.exists():
-            try:
-                os.link(self.target, copy)
-            except OSError:
-                shutil.copy2(self.target, copy)
+        size = self.target.stat().st_size
+        if size > self.limits.max_unpacked_bytes:
+            self.run.skipped.append(Skipped(
+                path=self.target.name,
+                reason=f"{size} bytes exceed max unpacked bytes: not copied for analysis",
+                stage=STAGE,
+            ))  # fmt: skip
+            return []
+        shutil.copy2(self.target, holder / self.target.name)
         return [RootFS(holder, label=self.target.name, kind="binary", limits=self.limits)]
 
     def _whole_file_layer(self) -> Layer | None:
@@ -249,6 +254,14 @@ class _Assembly:
         builder = LayerBuilder(self.index, self.target, self.workdir, self.translate)
         layers = builder.build(self._keep)
         whole = self._whole_file_layer()
+        ordered = sorted(self.roots, key=lambda r: _ROLE_ORDER.get(roles[r], 9))
+        roots = [
+            RootFS(self.translate(r), label=os.path.relpath(self.translate(r), self.workdir),
+                   kind=roles[r], limits=self.limits)
+            for r in ordered
+        ]  # fmt: skip
+        if not roots:
+            roots = self._fallback_roots()
         skipped = list(self.run.skipped)
         if whole is not None:
             layers.insert(0, whole)
@@ -260,14 +273,6 @@ class _Assembly:
                     stage=STAGE,
                 ))  # fmt: skip
         skipped.extend(builder.skipped)
-        ordered = sorted(self.roots, key=lambda r: _ROLE_ORDER.get(roles[r], 9))
-        roots = [
-            RootFS(self.translate(r), label=os.path.relpath(self.translate(r), self.workdir),
-                   kind=roles[r], limits=self.limits)
-            for r in ordered
-        ]  # fmt: skip
-        if not roots:
-            roots = self._fallback_roots(bool(layers))
         result = UnpackResult(
             layers=layers,
             roots=roots,

@@ -79,7 +79,10 @@ def applet_verdict(cve: str, applets: list[str] | None) -> tuple[bool, str] | No
         return None
     needed = ", ".join(sorted(rule.applets))
     if applets is None:
-        return True, f"affects the BusyBox applet(s) {needed}; the applet list of the binary is unknown"
+        return (
+            True,
+            f"affects the BusyBox applet(s) {needed}; the applet list of the binary is unknown",
+        )
     present = sorted(rule.applets.intersection(applets))
     if present:
         return True, f"affects the BusyBox applet(s) {', '.join(present)}, present in the binary"

@@ -28,6 +28,7 @@ import sqlite3
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ from typing import Any
 import platformdirs
 
 from . import cpe as cpemod
-from .records import Advisory, CvssEntry, Node
+from .records import Advisory, Affected, CvssEntry, Node
 from .versions import canonical
 
 SCHEMA_VERSION = "1"
@@ -117,7 +118,7 @@ class DbWriter:
         self.skipped: list[tuple[str, str]] = []
         self._meta: dict[str, dict[str, Any]] = {}
 
-    # -- advisories ---------------------------------------------------------------------------
+    # -- advisories ------------------------------------------------------------------
     def _existing(self, vuln_id: str, source: str) -> tuple[int, str | None] | None:
         key = (vuln_id, source)
         if key in self._seen:
@@ -130,12 +131,19 @@ class DbWriter:
         return (row[0], row[1]) if row else None
 
     def add(self, adv: Advisory) -> bool:
-        """Store ``adv``, replacing an older record of the same (id, source). False if older."""
+        """Store ``adv``, replacing an older record of the same (id, source). False if older.
+
+        When either record has no modification date (OpenSSL's published CVE 5 files carry none)
+        the two cannot be ordered: they are merged instead — both views of the same authority
+        are kept (``affected`` entries, references, CWEs and scores united).
+        """
         existing = self._existing(adv.vuln_id, adv.source)
         if existing is not None:
             old_id, old_modified = existing
             if old_modified and adv.modified and adv.modified < old_modified:
                 return False
+            if not (old_modified and adv.modified) and not adv.configurations:
+                adv = self._merged(old_id, adv)
             self._delete(old_id)
         payload = {
             "description": adv.description,
@@ -164,6 +172,34 @@ class DbWriter:
         self._store_affected(adv_id, adv)
         self.counts[adv.source] = self.counts.get(adv.source, 0) + 1
         return True
+
+    def _merged(self, old_id: int, adv: Advisory) -> Advisory:
+        row = self.conn.execute(
+            "SELECT published, modified, data FROM advisory WHERE id=?", (old_id,)
+        ).fetchone()
+        old = unpack(row[2])
+        entries = [
+            Affected.from_dict(json.loads(r[0]))
+            for r in self.conn.execute(
+                "SELECT data FROM affected WHERE adv=? GROUP BY entry ORDER BY entry", (old_id,)
+            )
+        ]
+        known = {json.dumps(e.to_dict(), sort_keys=True) for e in adv.affected}
+        extra = [e for e in entries if json.dumps(e.to_dict(), sort_keys=True) not in known]
+        vectors = {c.vector for c in adv.cvss}
+        return replace(
+            adv,
+            published=adv.published or row[0],
+            modified=adv.modified or row[1],
+            description=adv.description or old.get("description"),
+            aliases=_union(adv.aliases, old.get("aliases")),
+            cvss=adv.cvss
+            + [CvssEntry(**c) for c in old.get("cvss") or [] if c["vector"] not in vectors],
+            severity_text=adv.severity_text or old.get("severity_text"),
+            cwes=_union(adv.cwes, old.get("cwes")),
+            references=_union(adv.references, old.get("references")),
+            affected=adv.affected + extra,
+        )
 
     def _delete(self, adv_id: int) -> None:
         for table, column in (
@@ -223,7 +259,7 @@ class DbWriter:
         )
 
     def _store_affected(self, adv_id: int, adv: Advisory) -> None:
-        rows = []
+        rows: list[tuple[int, int, str, str, str | None, str]] = []
         for entry_index, entry in enumerate(adv.affected):
             data = json.dumps(entry.to_dict(), separators=(",", ":"))  # small: kept readable
             keys: set[tuple[str, str, str | None]] = set()
@@ -242,7 +278,7 @@ class DbWriter:
             "INSERT INTO affected (adv, entry, kind, k1, k2, data) VALUES (?,?,?,?,?,?)", rows
         )
 
-    # -- enrichment -----------------------------------------------------------------------------
+    # -- enrichment ------------------------------------------------------------------
     def replace_kev(self, rows: Iterable[tuple[str, str, str, str, str, str]]) -> int:
         """Replace the KEV table (the catalog is published whole)."""
         self.conn.execute("DELETE FROM kev")
@@ -255,7 +291,7 @@ class DbWriter:
         cur = self.conn.executemany("INSERT OR REPLACE INTO epss VALUES (?,?,?)", rows)
         return cur.rowcount
 
-    # -- metadata ----------------------------------------------------------------------------------
+    # -- metadata ------------------------------------------------------------------
     def note_source(
         self,
         source: str,
@@ -264,15 +300,24 @@ class DbWriter:
         data_date: str | None = None,
         records: int | None = None,
         fetched_at: str | None = None,
+        replace_origin: bool = False,
     ) -> None:
-        """Remember what was imported for ``source``; written to ``meta`` when the build ends."""
+        """Remember what was imported for ``source``; written to ``meta`` when the build ends.
+
+        ``replace_origin`` names ``origin`` as the only origin (a download URL instead of the
+        scratch files it was saved to).
+        """
         entry = self._meta.setdefault(
             source, {"origins": [], "data_date": None, "records": None, "fetched_at": None}
         )
+        if replace_origin:
+            entry["origins"] = []
         if origin not in entry["origins"]:
             entry["origins"].append(origin)
         if data_date and (entry["data_date"] is None or data_date > entry["data_date"]):
             entry["data_date"] = data_date
+        if data_date and (entry.get("oldest") is None or data_date < entry["oldest"]):
+            entry["oldest"] = data_date
         if records is not None:
             entry["records"] = records
         if fetched_at:
@@ -290,14 +335,28 @@ class DbWriter:
         )
         counts["kev"] = self.conn.execute("SELECT count(*) FROM kev").fetchone()[0]
         counts["epss"] = self.conn.execute("SELECT count(*) FROM epss").fetchone()[0]
+        # records whose every affected entry has only git ranges: not matchable by version
+        git_only = dict(
+            self.conn.execute(
+                "SELECT a.source, count(*) FROM advisory a"
+                " WHERE EXISTS (SELECT 1 FROM affected f WHERE f.adv = a.id)"
+                " AND NOT EXISTS (SELECT 1 FROM affected f WHERE f.adv = a.id"
+                " AND f.data NOT LIKE '%\"git_only\":true%') GROUP BY a.source"
+            ).fetchall()
+        )
         stamp = now_iso()
         for source, entry in self._meta.items():
             row = self.conn.execute(
-                "SELECT data_date, origin FROM meta WHERE source=?", (source,)
+                "SELECT data_date, origin, detail FROM meta WHERE source=?", (source,)
             ).fetchone()
-            old_date, old_origin = (row or (None, None))
+            old_date, old_origin, old_detail = row or (None, None, None)
             data_date = max(filter(None, (old_date, entry["data_date"])), default=None)
-            origin = ", ".join(entry["origins"])
+            origin = _summarise_origins(entry["origins"])
+            detail: dict[str, Any] = json.loads(old_detail) if old_detail else {}
+            if entry.get("oldest") and entry["oldest"] != entry["data_date"]:
+                detail["oldest_data_date"] = entry["oldest"]
+            if git_only.get(source):
+                detail["git_only_records"] = git_only[source]
             self.conn.execute(
                 "INSERT OR REPLACE INTO meta (source, fetched_at, records, data_date, origin,"
                 " detail) VALUES (?,?,?,?,?,?)",
@@ -307,7 +366,7 @@ class DbWriter:
                     entry["records"] if entry["records"] is not None else counts.get(source, 0),
                     data_date,
                     origin or old_origin,
-                    None,
+                    json.dumps(detail) if detail else None,
                 ),
             )
         for source, count in counts.items():
@@ -316,6 +375,18 @@ class DbWriter:
             "INSERT OR REPLACE INTO info VALUES ('schema', ?), ('built_at', ?)",
             (SCHEMA_VERSION, stamp),
         )
+
+
+def _summarise_origins(origins: list[str]) -> str:
+    """One line for the metadata: few origins listed, many named by their common folder."""
+    if len(origins) <= 3:
+        return ", ".join(origins)
+    common = os.path.commonpath(origins) if all(o.startswith("/") for o in origins) else ""
+    return f"{common or origins[0]} ({len(origins)} files)"
+
+
+def _union(first: list[str], second: list[str] | None) -> list[str]:
+    return first + [x for x in second or [] if x not in first]
 
 
 def _with_update(version: str, update: str) -> str:
@@ -431,7 +502,6 @@ class VulnDB:
         self.path = path
         self.conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         self.conn.execute("PRAGMA query_only=ON")
-        self._cpe_cache: dict[tuple[str, str, str], list[sqlite3.Row]] = {}
         self.conn.row_factory = sqlite3.Row
 
     def close(self) -> None:
@@ -450,16 +520,13 @@ class VulnDB:
         return [dict(r) for r in self.conn.execute("SELECT * FROM meta ORDER BY source")]
 
     def cpe_candidates(self, vendor: str, product: str, vkey: str) -> list[sqlite3.Row]:
-        """Vulnerable criteria for vendor:product that can match a version with key ``vkey``."""
-        key = (vendor, product, vkey)
-        rows = self._cpe_cache.get(key)
-        if rows is None:
-            rows = self.conn.execute(
-                "SELECT m.*, a.vuln_id, a.source FROM cpe_match m JOIN advisory a ON a.id = m.adv"
-                " WHERE m.vendor=? AND m.product=? AND m.vkey IN ('', ?)",
-                key,
-            ).fetchall()
-            self._cpe_cache[key] = rows
+        """Vulnerable criteria for vendor:product with exact version key ``vkey``; ``vkey=''``
+        gives the criteria that need evaluating (ranges, ANY, NA, patterns)."""
+        rows: list[sqlite3.Row] = self.conn.execute(
+            "SELECT m.*, a.vuln_id, a.source FROM cpe_match m JOIN advisory a ON a.id = m.adv"
+            " WHERE m.vendor=? AND m.product=? AND m.vkey=?",
+            (vendor, product, vkey),
+        ).fetchall()
         return rows
 
     def config_tree(self, adv: int, config: int) -> Node | None:

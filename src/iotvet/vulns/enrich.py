@@ -9,7 +9,7 @@ distinct vector with its scorer.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from cvss import CVSS2, CVSS3, CVSS4
@@ -31,20 +31,29 @@ _TEXT_SEVERITY = {
 }
 
 
-def score_vector(version: str, vector: str) -> Cvss | None:
+def score_vector(version: str, vector: str, source: str | None = None) -> Cvss | None:
     """A validated :class:`Cvss` for a vector, or None when the vector does not parse."""
+    scored = _score(version, vector)
+    if scored is None:
+        return None
+    return Cvss(
+        version=scored[0], score=scored[1], vector=scored[2], severity=scored[3], source=source
+    )
+
+
+@lru_cache(maxsize=16384)
+def _score(version: str, vector: str) -> tuple[str, float, str, str] | None:
     try:
         if version.startswith("4"):
             v4 = CVSS4(vector)
-            return Cvss(version="4.0", score=float(v4.base_score), vector=v4.clean_vector(),
-                        severity=str(v4.severity).lower())
+            return "4.0", float(v4.base_score), v4.clean_vector(), str(v4.severity).lower()
         if version.startswith("3"):
             v3 = CVSS3(vector)
-            return Cvss(version=vector.split("/", 1)[0].split(":", 1)[1], score=float(v3.scores()[0]),
-                        vector=v3.clean_vector(), severity=str(v3.severities()[0]).lower())
+            label = vector.split("/", 1)[0].split(":", 1)[1]
+            return label, float(v3.scores()[0]), v3.clean_vector(), str(v3.severities()[0]).lower()
         v2 = CVSS2(vector.removeprefix("(").removesuffix(")"))
         score = float(v2.scores()[0])
-        return Cvss(version="2.0", score=score, vector=v2.clean_vector(), severity=_v2_severity(score))
+        return "2.0", score, v2.clean_vector(), _v2_severity(score)
     except (CVSSError, ValueError, KeyError, IndexError, TypeError):
         return None
 
@@ -55,7 +64,9 @@ def _v2_severity(score: float) -> str:
 
 
 def _rank(source: str) -> int:
-    return SOURCE_PREFERENCE.index(source) if source in SOURCE_PREFERENCE else len(SOURCE_PREFERENCE)
+    return (
+        SOURCE_PREFERENCE.index(source) if source in SOURCE_PREFERENCE else len(SOURCE_PREFERENCE)
+    )
 
 
 def merge(records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -65,11 +76,14 @@ def merge(records: list[dict[str, Any]]) -> dict[str, Any]:
     seen_vectors: set[str] = set()
     for rank, record in enumerate(ordered):
         for entry in record.get("cvss") or []:
-            cvss = score_vector(str(entry.get("version", "")), str(entry.get("vector", "")))
+            cvss = score_vector(
+                str(entry.get("version", "")),
+                str(entry.get("vector", "")),
+                entry.get("source") or record["source"],
+            )
             if cvss is None or cvss.vector in seen_vectors:
                 continue
             seen_vectors.add(cvss.vector)
-            cvss.source = entry.get("source") or record["source"]  # type: ignore[attr-defined]
             version_rank = (
                 _VERSION_PREFERENCE.index(cvss.version)
                 if cvss.version in _VERSION_PREFERENCE
@@ -111,7 +125,7 @@ def merge(records: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def kev_fields(row: Mapping[str, Any] | None) -> dict[str, Any]:
+def kev_fields(row: Any) -> dict[str, Any]:
     if row is None:
         return {"kev": False}
     return {
@@ -122,7 +136,7 @@ def kev_fields(row: Mapping[str, Any] | None) -> dict[str, Any]:
     }
 
 
-def epss_fields(row: Mapping[str, Any] | None) -> dict[str, Any]:
+def epss_fields(row: Any) -> dict[str, Any]:
     if row is None:
         return {}
     return {"epss": float(row["score"]), "epss_percentile": float(row["percentile"])}

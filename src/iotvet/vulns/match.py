@@ -37,15 +37,34 @@ from ..rootfs import RootFS
 from . import enrich, ranges
 from .busybox import applet_verdict, busybox_applets
 from .db import VulnDB, default_db_path, triage_path_for
-from .nvdconfig import Inventory, evaluate, target_sw_ok, version_matches
+from .nvdconfig import Criterion, Inventory, evaluate
 from .records import Affected
 from .targets import Target, attach_distros, build
-from .versions import canonical, compare
+from .versions import canonical, compare, version_key
 
 FALLBACK_SOURCES = ("cve5-cna", "cve5-adp", "csaf", "osv")
 _VENDOR_STOPWORDS = frozenset(
-    {"the", "inc", "ltd", "llc", "org", "project", "foundation", "software", "team", "corp",
-     "corporation", "com", "net", "and", "group", "community", "developers", "n", "a"}
+    {
+        "the",
+        "inc",
+        "ltd",
+        "llc",
+        "org",
+        "project",
+        "foundation",
+        "software",
+        "team",
+        "corp",
+        "corporation",
+        "com",
+        "net",
+        "and",
+        "group",
+        "community",
+        "developers",
+        "n",
+        "a",
+    }
 )
 
 
@@ -110,10 +129,12 @@ class Matcher:
     def __init__(self, db: VulnDB) -> None:
         self.db = db
         self._trees: dict[tuple[int, int], Any] = {}
+        self._compiled: dict[tuple[str, str, str], list[Criterion]] = {}
+        self._merged: dict[str, dict[str, Any]] = {}
         self._entries: dict[tuple[int, int], Affected] = {}
         self._affected_rows: dict[tuple[str, str], list[sqlite3.Row]] = {}
 
-    # -- orchestration ------------------------------------------------------------------------------
+    # -- orchestration ------------------------------------------------------------------
     def run(
         self, components: list[Component], roots: Sequence[RootFS]
     ) -> tuple[list[Vulnerability], dict[str, Any]]:
@@ -171,7 +192,7 @@ class Matcher:
         }
         return vulns, meta
 
-    # -- evidence -------------------------------------------------------------------------------
+    # -- evidence ------------------------------------------------------------------
     def _collect(
         self, target: Target, inventory: Inventory
     ) -> tuple[dict[str, list[Evidence]], dict[str, list[Evidence]]]:
@@ -182,23 +203,37 @@ class Matcher:
         self._affected(target, upstream, distro)
         return upstream, distro
 
+    def _criteria(self, vendor: str, product: str, vkey: str) -> list[Criterion]:
+        """Compiled criteria for vendor:product: exact ones for ``vkey`` or (``''``) the rest."""
+        key = (vendor, product, vkey)
+        found = self._compiled.get(key)
+        if found is None:
+            found = [
+                Criterion.from_row(row, _describe_row(row))
+                for row in self.db.cpe_candidates(vendor, product, vkey)
+            ]
+            self._compiled[key] = found
+        return found
+
     def _nvd(self, target: Target, inventory: Inventory, out: dict[str, list[Evidence]]) -> None:
         vkey = canonical(target.version)
-        hits: dict[tuple[int, int], tuple[sqlite3.Row, list[str]]] = {}
+        key = version_key(target.version)
+        hits: dict[tuple[int, int], tuple[Criterion, list[str]]] = {}
         for vendor, product in target.pairs:
-            for row in self.db.cpe_candidates(vendor, product, vkey):
-                if not target_sw_ok(row["target_sw"]):
-                    continue
-                bounds = (row["vsi"], row["vse"], row["vei"], row["vee"])
-                if not version_matches(target.version, row["version"], row["update_"], bounds):
-                    continue
-                key = (row["adv"], row["config"])
-                fixed = [row["vee"]] if row["vee"] else []
-                if key in hits:
-                    hits[key][1].extend(f for f in fixed if f not in hits[key][1])
-                else:
-                    hits[key] = (row, fixed)
-        for (adv, config), (row, fixed) in hits.items():
+            exact = (
+                [c for c in self._criteria(vendor, product, vkey) if c.target_ok] if vkey else []
+            )
+            ranged = [
+                c for c in self._criteria(vendor, product, "") if c.matches(target.version, key)
+            ]
+            for criterion in exact + ranged:
+                where = (criterion.adv, criterion.config)
+                fixed = criterion.bounds[3]
+                if where not in hits:
+                    hits[where] = (criterion, [])
+                if fixed and fixed not in hits[where][1]:
+                    hits[where][1].append(fixed)
+        for (adv, config), (criterion, fixed) in hits.items():
             unverified: list[str] = []
             tree = self._tree(adv, config)
             if tree is not None:
@@ -206,9 +241,15 @@ class Matcher:
                 if result.result is False:
                     continue
                 unverified = result.unknown
-            out[row["vuln_id"]].append(
-                Evidence(row["source"], row["vuln_id"], "affected", fixed, _describe_row(row),
-                         unverified)
+            out[criterion.vuln_id].append(
+                Evidence(
+                    criterion.source,
+                    criterion.vuln_id,
+                    "affected",
+                    fixed,
+                    criterion.description,
+                    unverified,
+                )
             )
 
     def _tree(self, adv: int, config: int) -> Any:
@@ -240,8 +281,10 @@ class Matcher:
         for name in target.names:
             for row in self._rows("product", name):
                 vendor = row["k2"] or ""
-                if vendor in ("", "n_a") or vendor in target.vendors or (
-                    _tokens({vendor}) & vendor_tokens
+                if (
+                    vendor in ("", "n_a")
+                    or vendor in target.vendors
+                    or (_tokens({vendor}) & vendor_tokens)
                 ):
                     candidates.append(row)
         for ecosystem, package in target.osv:
@@ -254,16 +297,25 @@ class Matcher:
                 continue
             seen.add(key)
             entry = self._entry(row)
-            scheme = None if row["kind"] != "pkg" or entry.ecosystem == "OSS-Fuzz" else entry.ecosystem
-            verdict = ranges.evaluate(entry, target.version, scheme, target.tag_names)
+            scheme = (
+                None if row["kind"] != "pkg" or entry.ecosystem == "OSS-Fuzz" else entry.ecosystem
+            )
+            verdict = ranges.evaluate(entry, target.version, scheme, target.tag_names, target.tidy)
             upstream[row["vuln_id"]].append(
-                Evidence(row["source"], row["vuln_id"], verdict.status, verdict.fixed,
-                         f"{_entry_label(entry)}: {verdict.detail}")
+                Evidence(
+                    row["source"],
+                    row["vuln_id"],
+                    verdict.status,
+                    verdict.fixed,
+                    f"{_entry_label(entry)}: {verdict.detail}",
+                )
             )
         if target.distro is None or not target.distro.release:
             return
-        wanted = {f"{target.distro.ecosystem}:{target.distro.release}".lower(),
-                  target.distro.ecosystem.lower()}
+        wanted = {
+            f"{target.distro.ecosystem}:{target.distro.release}".lower(),
+            target.distro.ecosystem.lower(),
+        }
         for name in target.distro.names:
             for row in self._rows("pkg", name):
                 ecosystem = str(row["k2"] or "")
@@ -278,11 +330,16 @@ class Matcher:
                 entry = self._entry(row)
                 verdict = ranges.evaluate(entry, target.distro.version, target.distro.scheme)
                 distro[row["vuln_id"]].append(
-                    Evidence(row["source"], row["vuln_id"], verdict.status, verdict.fixed,
-                             f"{ecosystem} {entry.package}: {verdict.detail}")
+                    Evidence(
+                        row["source"],
+                        row["vuln_id"],
+                        verdict.status,
+                        verdict.fixed,
+                        f"{ecosystem} {entry.package}: {verdict.detail}",
+                    )
                 )
 
-    # -- decision ---------------------------------------------------------------------------------
+    # -- decision ------------------------------------------------------------------
     def _decide(
         self,
         target: Target,
@@ -311,7 +368,7 @@ class Matcher:
             out.append((vid, decision))
         return out
 
-    # -- output ---------------------------------------------------------------------------------
+    # -- output ------------------------------------------------------------------
     def _vulnerability(
         self,
         target: Target,
@@ -322,43 +379,60 @@ class Matcher:
         kev: dict[str, sqlite3.Row],
         epss: dict[str, sqlite3.Row],
     ) -> Vulnerability:
-        recs = list(records.get(vid, []))
-        for rid in {e.record_id for e in decision.evidence}:
-            if rid != vid:
+        extra = tuple(sorted({e.record_id for e in decision.evidence} - {vid}))
+        cache_key = vid + "|" + ",".join(extra)
+        base = self._merged.get(cache_key)
+        if base is None:
+            recs = list(records.get(vid, []))
+            for rid in extra:
                 recs += records.get(rid, [])
-        merged = enrich.merge(recs)
-        aliases = [a for a in merged["aliases"] if a != vid]
-        aliases += sorted({e.record_id for e in decision.evidence if e.record_id not in (vid, *aliases)})
-        sources = [decision.source] + [s for s in merged["sources"] if s != decision.source]
-        if vid in kev:
-            sources.append("kev")
-        if vid in epss:
-            sources.append("epss")
-        vuln = Vulnerability(
-            id=vid,
-            aliases=aliases,
-            component=target.component.ref,
-            severity=merged["severity"],
-            cvss=merged["cvss"],
-            cvss_all=merged["cvss_all"],
-            cwes=merged["cwes"],
-            status=decision.status,  # type: ignore[arg-type]
-            justification=decision.justification,
-            reason=decision.reason,
-            fixed_in=decision.fixed,
-            published=merged["published"],
-            description=merged["description"],
-            references=merged["references"],
-            sources=list(dict.fromkeys(sources)),
-            **enrich.kev_fields(kev.get(vid)),
-            **enrich.epss_fields(epss.get(vid)),
-        )
-        vuln.purl = target.component.purl  # type: ignore[attr-defined]
-        vuln.match = [  # type: ignore[attr-defined]
+            merged = enrich.merge(recs)
+            aliases = [a for a in merged["aliases"] if a != vid]
+            aliases += [rid for rid in extra if rid not in aliases]
+            base = self._merged[cache_key] = {
+                "id": vid,
+                "aliases": aliases,
+                "severity": merged["severity"],
+                "cvss": merged["cvss"],
+                "cvss_all": merged["cvss_all"],
+                "cwes": merged["cwes"],
+                "published": merged["published"],
+                "description": merged["description"],
+                "references": merged["references"],
+                "source_list": merged["sources"]
+                + (["kev"] if vid in kev else [])
+                + (["epss"] if vid in epss else []),
+                **enrich.kev_fields(kev.get(vid)),
+                **enrich.epss_fields(epss.get(vid)),
+            }
+        sources = base["source_list"]
+        if sources[:1] != [decision.source]:
+            sources = [decision.source, *(s for s in sources if s != decision.source)]
+        return _construct(base, sources, target, decision)
+
+
+def _construct(
+    base: dict[str, Any], sources: list[str], target: Target, decision: Decision
+) -> Vulnerability:
+    """Build the result without re-validating (every value already has the model's type);
+    lists shared with the per-vulnerability cache are copied so results stay independent."""
+    fields = {k: v for k, v in base.items() if k != "source_list"}
+    for key in ("aliases", "cvss_all", "cwes", "references"):
+        fields[key] = list(fields[key])
+    return Vulnerability.model_construct(
+        **fields,
+        sources=list(sources),
+        component=target.component.ref,
+        status=decision.status,
+        justification=decision.justification,
+        reason=decision.reason,
+        fixed_in=decision.fixed,
+        purl=target.component.purl,
+        match=[
             {"source": e.source, "record": e.record_id, "status": e.status, "detail": e.detail}
             for e in decision.evidence
-        ]
-        return vuln
+        ],
+    )
 
 
 def _upstream_decision(
@@ -400,6 +474,8 @@ def _affected(source: str, hits: list[Evidence], evidence: list[Evidence]) -> De
 
 def _lowest_per_branch(fixed: list[str]) -> list[str]:
     """One fixed version per release branch (first two numbers), the lowest of each."""
+    if len(fixed) < 2:
+        return list(fixed)
     best: dict[str, str] = {}
     for version in fixed:
         branch = ".".join(re.findall(r"\d+", version)[:2])

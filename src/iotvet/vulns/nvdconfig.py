@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -84,19 +85,69 @@ def version_matches(
     return canonical(version) == canonical(cpemod.literal(full))
 
 
+@dataclass(slots=True)
+class Criterion:
+    """A stored vulnerable criterion with its bounds pre-parsed, for fast repeated checks."""
+
+    adv: int
+    config: int
+    vuln_id: str
+    source: str
+    version: str
+    update: str
+    bounds: tuple[str | None, str | None, str | None, str | None]
+    keys: tuple[Any, Any, Any, Any]
+    target_ok: bool
+    description: str
+
+    @classmethod
+    def from_row(cls, row: Any, description: str) -> Criterion:
+        bounds = (row["vsi"], row["vse"], row["vei"], row["vee"])
+        return cls(
+            adv=row["adv"],
+            config=row["config"],
+            vuln_id=row["vuln_id"],
+            source=row["source"],
+            version=row["version"],
+            update=row["update_"],
+            bounds=bounds,
+            keys=tuple(version_key(b) if b else None for b in bounds),  # type: ignore[arg-type]
+            target_ok=target_sw_ok(row["target_sw"]),
+            description=description,
+        )
+
+    def matches(self, version: str, key: tuple[Any, ...]) -> bool:
+        if not self.target_ok:
+            return False
+        si, se, ei, ee = self.keys
+        if si is not None or se is not None or ei is not None or ee is not None:
+            return (
+                (si is None or key >= si)
+                and (se is None or key > se)
+                and (ei is None or key <= ei)
+                and (ee is None or key < ee)
+            )
+        return version_matches(version, self.version, self.update, self.bounds)
+
+
 def target_sw_ok(target_sw: str | None) -> bool:
     return not target_sw or target_sw in ("*", "-") or target_sw in compatible_target_sw()
 
 
-def criterion_matches(match: CpeMatch, pairs: Iterable[tuple[str, str]], version: str, *,
-                      platform: bool = False) -> bool:
+def criterion_matches(
+    match: CpeMatch, pairs: Iterable[tuple[str, str]], version: str, *, platform: bool = False
+) -> bool:
     parsed = cpemod.parse(match.criteria)
     if parsed is None or (parsed.vendor, parsed.product) not in set(pairs):
         return False
     if not target_sw_ok(parsed.target_sw):
         return False
-    bounds = (match.start_including, match.start_excluding, match.end_including,
-              match.end_excluding)
+    bounds = (
+        match.start_including,
+        match.start_excluding,
+        match.end_including,
+        match.end_excluding,
+    )
     return version_matches(version, parsed.version, parsed.update, bounds, platform=platform)
 
 
@@ -121,15 +172,18 @@ class Evaluation:
     unknown: list[str] = field(default_factory=list)  # platform criteria that could not be checked
 
 
-def evaluate(node: Node, pairs: list[tuple[str, str]], version: str, inventory: Inventory) -> Evaluation:
+def evaluate(
+    node: Node, pairs: list[tuple[str, str]], version: str, inventory: Inventory
+) -> Evaluation:
     """Evaluate a configuration tree for the component (``pairs`` at ``version``)."""
     unknown: list[str] = []
     result = _node(node, set(pairs), version, inventory, unknown)
     return Evaluation(result, unknown)
 
 
-def _node(node: Node, pairs: set[tuple[str, str]], version: str, inventory: Inventory,
-          unknown: list[str]) -> Tri:
+def _node(
+    node: Node, pairs: set[tuple[str, str]], version: str, inventory: Inventory, unknown: list[str]
+) -> Tri:
     values: list[Tri] = [_leaf(m, pairs, version, inventory, unknown) for m in node.matches]
     values += [_node(c, pairs, version, inventory, unknown) for c in node.children]
     if node.operator == "AND":
@@ -141,8 +195,13 @@ def _node(node: Node, pairs: set[tuple[str, str]], version: str, inventory: Inve
     return result
 
 
-def _leaf(match: CpeMatch, pairs: set[tuple[str, str]], version: str, inventory: Inventory,
-          unknown: list[str]) -> Tri:
+def _leaf(
+    match: CpeMatch,
+    pairs: set[tuple[str, str]],
+    version: str,
+    inventory: Inventory,
+    unknown: list[str],
+) -> Tri:
     parsed = cpemod.parse(match.criteria)
     if parsed is None:
         return False

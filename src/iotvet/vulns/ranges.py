@@ -15,7 +15,9 @@ into versions.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .records import Affected, Range, Status
 from .versions import canonical, compare, tag_to_version, upper_bound
@@ -28,6 +30,7 @@ class RangeVerdict:
     detail: str = ""
 
 
+@lru_cache(maxsize=8192)
 def _evaluable(bound: str | None) -> bool:
     return bound is None or bound in ("*", "0") or any(ch.isdigit() for ch in bound)
 
@@ -65,14 +68,25 @@ def _describe(rng: Range) -> str:
 
 
 def evaluate(
-    entry: Affected, version: str, scheme: str | None = None, names: tuple[str, ...] = ()
+    entry: Affected,
+    version: str,
+    scheme: str | None = None,
+    names: tuple[str, ...] = (),
+    tidy: Callable[[str], str] | None = None,
 ) -> RangeVerdict:
-    """Status of ``version`` under ``entry``; ``names`` help read OSV release tags."""
+    """Status of ``version`` under ``entry``.
+
+    ``names`` (project names) and ``tidy`` (the identity data's release-tag clean-up, e.g.
+    wolfSSL's ``-stable``) help read OSV release tags.
+    """
     if entry.versions:
-        listed = _in_versions(entry, version, scheme, names)
+        listed = _in_versions(entry, version, scheme, names, tidy)
         if listed:
-            return RangeVerdict("affected", _fixed_after(entry, version, scheme),
-                                f"version listed as affected ({entry.package or entry.product})")
+            return RangeVerdict(
+                "affected",
+                _fixed_after(entry, version, scheme),
+                f"version listed as affected ({entry.package or entry.product})",
+            )
     unevaluated = entry.git_only
     for rng in entry.ranges:
         hit = _contains(rng, version, scheme)
@@ -107,12 +121,20 @@ class _SortKey:
         return compare(self.version, other.version, self.scheme) < 0
 
 
-def _in_versions(entry: Affected, version: str, scheme: str | None, names: tuple[str, ...]) -> bool:
+def _in_versions(
+    entry: Affected,
+    version: str,
+    scheme: str | None,
+    names: tuple[str, ...],
+    tidy: Callable[[str], str] | None,
+) -> bool:
     if entry.version_tags:
         wanted = canonical(version)
         tag_names = tuple(filter(None, (entry.package, *names)))
         for tag in entry.versions:
             read = tag_to_version(tag, tag_names)
+            if read is not None and tidy is not None:
+                read = tidy(read)
             if read is not None and canonical(read) == wanted:
                 return True
         return False
@@ -143,7 +165,9 @@ def _fixed_after(
     ]
     if matched is not None:
         candidates += [
-            at for at, st in matched.changes if st == "unaffected" and compare(at, version, scheme) > 0
+            at
+            for at, st in matched.changes
+            if st == "unaffected" and compare(at, version, scheme) > 0
         ]
     candidates += [f for f in entry.fixed if compare(f, version, scheme) > 0]
     if not candidates:

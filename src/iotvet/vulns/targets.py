@@ -57,6 +57,10 @@ class Target:
     applets: list[str] | None = None
     tag_names: tuple[str, ...] = field(default_factory=tuple)
 
+    def tidy(self, version: str) -> str:
+        """Clean a release-tag version as the identity data says (wolfSSL's ``-stable``)."""
+        return identity_mod.normalise_version(self.component.name, version) or version
+
     @property
     def pairs(self) -> list[tuple[str, str]]:
         return [(v, p) for _, v, p in self.triples]
@@ -161,7 +165,9 @@ def attach_distros(targets: Iterable[Target]) -> list[str]:
         full = purl.version or _join(target.component)
         names = _distro_names(target, purl)
         target.distro = Distro(ecosystem, release, full, names, purl.type)
-    unknown = sorted({t.distro.ecosystem for t, _, _ in pending if t.distro and not t.distro.release})
+    unknown = sorted(
+        {t.distro.ecosystem for t, _, _ in pending if t.distro and not t.distro.release}
+    )
     if unknown:
         notes.append(f"release of {', '.join(unknown)} unknown: distribution data not applied")
     return notes

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import cast
 
 from univers.version_range import RANGE_CLASS_BY_SCHEMES
 from univers.versions import InvalidVersion, Version
@@ -49,7 +50,9 @@ _END: KeyItem = (1, 0)
 
 #: Version schemes handled by univers (purl types and OSV ecosystem names in lower case).
 _UNIVERS_SCHEMES: dict[str, type[Version]] = {
-    scheme: cls.version_class for scheme, cls in RANGE_CLASS_BY_SCHEMES.items()
+    scheme: cast(type[Version], cls.version_class)
+    for scheme, cls in RANGE_CLASS_BY_SCHEMES.items()
+    if cls.version_class is not None
 }
 _UNIVERS_SCHEMES.update(
     {
@@ -145,7 +148,7 @@ def next_series(prefix: str) -> str:
     numbers = re.findall(r"\d+", prefix)
     if not numbers:
         return prefix
-    head = numbers[:-1] + [str(int(numbers[-1]) + 1)]
+    head = [*numbers[:-1], str(int(numbers[-1]) + 1)]
     return ".".join(head)
 
 

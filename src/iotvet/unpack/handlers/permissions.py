@@ -8,7 +8,10 @@ holds:
   special bits; the wrapper re-reads the (cheap) CPIO headers with unblob's own parser and applies
   each entry's mode;
 * ``debugfs rdump`` (unblob's ext2/3/4 extractor) drops setuid/setgid/sticky bits; the wrapper
-  asks debugfs once more, in one batch (``ls -p`` of every directory), for the real modes.
+  asks debugfs once more, in one batch (``ls -p`` of every directory), for the real modes;
+* the ``jefferson`` command (JFFS2) creates directories with default modes; jefferson is run as a
+  library instead (same scan and dump functions its command uses), and the directory modes come
+  from the inode nodes it has already parsed.
 
 Modes are only ever applied to regular files and directories reached without following a
 symlink, inside the extraction directory.
@@ -16,15 +19,21 @@ symlink, inside the extraction directory.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import mmap
 import os
 import stat
+import struct
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from unblob.extractors.command import COMMAND_TIMEOUT
 from unblob.file_utils import File
 from unblob.handlers.archive import cpio as unblob_cpio
 from unblob.handlers.filesystem import extfs as unblob_extfs
+from unblob.handlers.filesystem import jffs2 as unblob_jffs2
 from unblob.models import Extractor, ExtractResult, Handler
 
 
@@ -113,6 +122,55 @@ class ExtFSModeExtractor(Extractor):
         return result
 
 
+class JFFS2ModeExtractor(Extractor):
+    """jefferson's scan and dump, in-process, then the directory modes jefferson leaves out."""
+
+    def get_dependencies(self) -> list[str]:
+        return []
+
+    def extract(self, inpath: Path, outdir: Path) -> ExtractResult | None:
+        from jefferson import jffs2
+
+        outdir.mkdir(parents=True, exist_ok=True)
+        with (
+            inpath.open("rb") as handle,
+            mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as content,
+        ):
+            magic = struct.unpack("<H", content[:2])[0]
+            little = magic in (jffs2.JFFS2_OLD_MAGIC_BITMASK, jffs2.JFFS2_MAGIC_BITMASK)
+            endianness = "<" if little else ">"
+            jffs2.set_endianness(endianness)
+            fs = jffs2.scan_fs(content, endianness)
+            with contextlib.redirect_stdout(io.StringIO()):  # jefferson prints every entry
+                jffs2.dump_fs(fs, str(outdir))
+        _apply_all(outdir, jffs2_directory_modes(fs, jffs2))
+        return None
+
+
+def jffs2_directory_modes(fs: dict[int, Any], jffs2: Any) -> dict[str, tuple[int, bool]]:
+    """Inner path → mode of every directory of a scanned JFFS2 image (latest inode version)."""
+    dirents = fs[jffs2.JFFS2_NODETYPE_DIRENT]
+    inodes = fs[jffs2.JFFS2_NODETYPE_INODE]
+    modes: dict[str, tuple[int, bool]] = {}
+    for ino, dirent in dirents.items():
+        versions = inodes.get(ino)
+        if not versions:
+            continue
+        mode = max(versions, key=lambda node: node.version).mode
+        if not stat.S_ISDIR(mode):
+            continue
+        names = [dirent.name]
+        parent = dirent.pino
+        for _ in range(256):
+            if parent not in dirents:
+                break
+            names.append(dirents[parent].name)
+            parent = dirents[parent].pino
+        path = "/".join(os.fsdecode(n) for n in reversed(names))
+        modes[path] = (stat.S_IMODE(mode), True)
+    return modes
+
+
 def parse_ls_p(listing: str) -> dict[str, tuple[int, bool]]:
     """Modes from ``debugfs`` ``ls -p`` output ("/inode/mode/uid/gid/name/size/" per entry)."""
     modes: dict[str, tuple[int, bool]] = {}
@@ -136,8 +194,10 @@ def parse_ls_p(listing: str) -> dict[str, tuple[int, bool]]:
 
 def with_mode_fidelity(handler: type[Handler]) -> type[Handler]:
     """The handler with a mode-keeping extractor where unblob's drops modes; else unchanged."""
-    if issubclass(handler, unblob_cpio._CPIOHandlerBase):
-        extractor: Extractor = CPIOModeExtractor(handler.EXTRACTOR)
+    if issubclass(handler, unblob_jffs2._JFFS2Base):
+        extractor: Extractor = JFFS2ModeExtractor()
+    elif issubclass(handler, unblob_cpio._CPIOHandlerBase):
+        extractor = CPIOModeExtractor(handler.EXTRACTOR)
     elif issubclass(handler, unblob_extfs.EXTHandler):
         extractor = ExtFSModeExtractor(handler.EXTRACTOR)
     else:

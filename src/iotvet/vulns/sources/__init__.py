@@ -179,7 +179,9 @@ def _import_document(origin: str, opener: Opener, writer: DbWriter) -> None:
     with _opened(opener) as stream:
         raw = stream.read(MAX_DOCUMENT_BYTES + 1)
     if len(raw) > MAX_DOCUMENT_BYTES:
-        writer.skip(origin, f"document larger than {MAX_DOCUMENT_BYTES} bytes in an unstreamed format")
+        writer.skip(
+            origin, f"document larger than {MAX_DOCUMENT_BYTES} bytes in an unstreamed format"
+        )
         return
     try:
         doc: Any = json.loads(raw)
@@ -191,7 +193,9 @@ def _import_document(origin: str, opener: Opener, writer: DbWriter) -> None:
         return
     if kev.is_catalog(doc):
         count = writer.replace_kev(kev.rows(doc))
-        writer.note_source(kev.SOURCE, origin=origin, data_date=_date(kev.data_date(doc)), records=count)
+        writer.note_source(
+            kev.SOURCE, origin=origin, data_date=_date(kev.data_date(doc)), records=count
+        )
     elif csaf.is_document(doc):
         _add_all(csaf.read_document(doc), writer, origin)
     elif cve5.is_record(doc):

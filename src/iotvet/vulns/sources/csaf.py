@@ -149,7 +149,9 @@ def read_document(doc: dict[str, Any]) -> Iterator[Advisory]:
         ident = vuln_id(vuln)
         if not ident:
             continue
-        notes = [n for n in vuln.get("notes") or [] if n.get("category") in ("description", "summary")]
+        notes = [
+            n for n in vuln.get("notes") or [] if n.get("category") in ("description", "summary")
+        ]
         description = notes[0].get("text") if notes else vuln.get("title")
         affected = []
         for pid, status, _flag, _impact in statements(vuln):

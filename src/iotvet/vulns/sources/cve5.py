@@ -36,7 +36,9 @@ def read_document(doc: dict[str, Any]) -> Iterator[Advisory]:
         return
     rejected = str(meta.get("state", "")).upper() == "REJECTED"
     cna = containers.get("cna") or {}
-    modified = nvd_time(meta.get("dateUpdated") or (cna.get("providerMetadata") or {}).get("dateUpdated"))
+    modified = nvd_time(
+        meta.get("dateUpdated") or (cna.get("providerMetadata") or {}).get("dateUpdated")
+    )
     published = nvd_time(meta.get("datePublished") or cna.get("datePublic"))
     description = _description(cna)
     shortname = (cna.get("providerMetadata") or {}).get("shortName") or "cna"
@@ -56,7 +58,7 @@ def read_document(doc: dict[str, Any]) -> Iterator[Advisory]:
     adps = [a for a in containers.get("adp") or [] if isinstance(a, dict)]
     cvss = []
     cwes: list[str] = []
-    affected = []
+    affected: list[Affected] = []
     refs: list[str] = []
     for adp in adps:
         name = (adp.get("providerMetadata") or {}).get("shortName") or "adp"

@@ -47,7 +47,9 @@ def parse_item(item: dict[str, Any]) -> Advisory | None:
     cwes: list[str] = []
     for problem in (cve.get("problemtype") or {}).get("problemtype_data") or []:
         cwes.extend(cwe_ids(d.get("value", "") for d in problem.get("description") or []))
-    refs = [r["url"] for r in (cve.get("references") or {}).get("reference_data") or [] if r.get("url")]
+    refs = [
+        r["url"] for r in (cve.get("references") or {}).get("reference_data") or [] if r.get("url")
+    ]
     nodes = (item.get("configurations") or {}).get("nodes") or []
     return Advisory(
         vuln_id=vuln_id,

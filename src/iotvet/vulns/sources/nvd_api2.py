@@ -67,9 +67,7 @@ def parse_cve(cve: dict[str, Any], override: dict[str, Any] | None = None) -> Ad
     descriptions = cve.get("descriptions") or []
     description = next((d.get("value") for d in descriptions if d.get("lang") == "en"), None)
     weaknesses = cve.get("weaknesses") or []
-    cwes = cwe_ids(
-        d.get("value", "") for w in weaknesses for d in w.get("description") or []
-    )
+    cwes = cwe_ids(d.get("value", "") for w in weaknesses for d in w.get("description") or [])
     refs = [r["url"] for r in cve.get("references") or [] if r.get("url")]
     published = cve.get("published")
     modified = cve.get("lastModified")

@@ -21,7 +21,7 @@ SOURCE = "osv"
 
 def is_record(doc: dict[str, Any]) -> bool:
     return isinstance(doc.get("id"), str) and (
-        "affected" in doc or "schema_version" in doc or "modified" in doc and "aliases" in doc
+        "affected" in doc or "schema_version" in doc or ("modified" in doc and "aliases" in doc)
     )
 
 
