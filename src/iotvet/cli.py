@@ -131,7 +131,7 @@ def exit_for_policy(report: Report, fail_on: FailOn | None) -> None:
 
 @app.command()
 def scan(
-    target: Annotated[Path, typer.Argument(help="Firmware image, extracted directory or binary.")],
+    target: Annotated[Path, typer.Argument(help="Firmware image, extracted directory or binary.", readable=False)],
     output: Annotated[
         list[Path] | None,
         typer.Option(
@@ -167,7 +167,7 @@ def scan(
 
 @app.command()
 def sbom(
-    target: Annotated[Path, typer.Argument(help="Firmware image, extracted directory or binary.")],
+    target: Annotated[Path, typer.Argument(help="Firmware image, extracted directory or binary.", readable=False)],
     fmt: Annotated[SbomFormat, typer.Option("--format", "-f")] = SbomFormat.cyclonedx_json,
     output: Annotated[Path | None, typer.Option("-o", "--output")] = None,
     workdir: Annotated[Path | None, typer.Option()] = None,
@@ -183,6 +183,16 @@ def sbom(
 def version() -> None:
     """Print the iotvet version."""
     out.print(__version__)
+
+
+def _mount_subcommands() -> None:
+    """Subsystems bring their own commands; mounting them here keeps this module small."""
+    from .standards.cli import register as register_standards
+
+    register_standards(app)
+
+
+_mount_subcommands()
 
 
 def main() -> None:

@@ -107,7 +107,8 @@ def evaluate(
         return RangeVerdict("unknown", [], "affected releases given as unreadable tags")
     if unevaluated:
         return RangeVerdict("unknown", [], "only git or unparseable ranges")
-    return RangeVerdict(entry.default_status, [], f"default status {entry.default_status}")
+    fixed = _fixed_after(entry, version, scheme) if entry.default_status == "affected" else []
+    return RangeVerdict(entry.default_status, fixed, f"default status {entry.default_status}")
 
 
 class _SortKey:
