@@ -82,6 +82,7 @@ class Component(_Model):
     licenses: list[str] = Field(default_factory=list)
     hashes: dict[str, str] = Field(default_factory=dict)
     files: list[str] = Field(default_factory=list)
+    file_hashes: dict[str, dict[str, str]] = Field(default_factory=dict)  # path → {sha1, sha256}
     evidence: list[Evidence] = Field(default_factory=list)
     layer: str | None = None  # path of the layer (root file system) the component sits in
     package: str | None = None  # the distribution package name, when one is known
@@ -172,6 +173,7 @@ class Report(_Model):
     schema_: str = Field(default=REPORT_SCHEMA, alias="schema")
     tool: Tool
     target: Target
+    scanned_at: str | None = None  # ISO 8601 UTC time the scan started
     layers: list[Layer] = Field(default_factory=list)
     rootfs: list[dict[str, object]] = Field(default_factory=list)
     os: dict[str, str] = Field(default_factory=dict)

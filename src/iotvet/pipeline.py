@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import __version__
@@ -112,7 +113,11 @@ def scan(
 
     options = options or ScanOptions()
     described = describe_target(target)
-    report = Report(tool=Tool(version=__version__), target=described)
+    report = Report(
+        tool=Tool(version=__version__),
+        target=described,
+        scanned_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
     stages = _Stages(report, progress)
     started = time.perf_counter()
 

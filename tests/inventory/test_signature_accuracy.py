@@ -107,6 +107,15 @@ def test_precision_and_recall_on_corpus(
     for component in components:
         assert all(not e.path.startswith("/var/lib/dpkg") for e in component.evidence)
 
+    # Attribution at file level: a file given as evidence belongs to that component in the truth.
+    owners: dict[str, set[str]] = {}
+    for entry in truth["components"]:
+        for item in entry["files"]:
+            owners.setdefault(item["path"], set()).add(entry["name"])
+    attributed = [(ALIASES.get(c.name, c.name), f) for c in components for f in c.files]
+    misplaced = [(name, f) for name, f in attributed if name not in owners.get(f, set())]
+    assert len(misplaced) <= (1 - PRECISION) * len(attributed), f"misattributed: {misplaced}"
+
 
 def _openwrt_manifest() -> dict[str, set[str]]:
     """Upstream name -> versions the OpenWrt manifest gives for it (release-style only)."""

@@ -148,6 +148,28 @@ def test_bare_versions_count_only_in_own_unambiguous_files(tmp_path: Path) -> No
     assert _refs(components) == {("zstd", "1.5.5")}
 
 
+def test_compatibility_version_nodes_do_not_make_a_library_someone_elses(tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    write_elf(
+        lib / "libc.so.6",
+        ElfSpec(
+            soname="libc.so.6",
+            verdefs=["GLIBC_2.0", "GLIBC_2.34"],
+            payload=b"GNU C Library stable release version 2.36",
+        ),
+    )
+    write_elf(
+        lib / "libnss_files.so.2", ElfSpec(soname="libnss_files.so.2", verdefs=["GLIBC_PRIVATE"])
+    )
+    write_elf(
+        lib / "libcrypt.so.1",
+        ElfSpec(soname="libcrypt.so.1", verdefs=["GLIBC_2.0", "XCRYPT_2.0", "XCRYPT_4.3"]),
+    )
+    components, _ = _identify(tmp_path)
+    glibc = _get(components, "glibc", "2.36")
+    assert glibc.files == ["/lib/libc.so.6", "/lib/libnss_files.so.2"]  # fmt: skip
+
+
 def test_a_program_named_like_another_component_is_not_its_own_file(tmp_path: Path) -> None:
     busybox = write_elf(
         tmp_path / "bin/busybox",

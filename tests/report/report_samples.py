@@ -289,7 +289,7 @@ def make_weird_report() -> Report:
             name="hashy",
             version="1",
             hashes={"sha256": "nothex", "/bin/h": "md5:xyz", "blake9": "00"},
-            file_hashes={"/bin/h": "deadbeef" * 8, "relative": "abc"},
+            file_hashes={"/bin/h": {"sha256": "deadbeef" * 8}, "relative": {"sha1": "abc"}},
             evidence=[Evidence(path="/bin/h", method="mystery-method", confidence=7)],
         ),
     ]

@@ -132,8 +132,8 @@ def test_hashes_of_components_and_files(sample_report: Report) -> None:
     assert set(dropbear) == {"SHA-256", "SHA-1"}
     openssl = sample_report.components[1]
     files = {f["name"]: f for f in by_name["openssl"]["components"]}
-    assert set(files) == set(openssl.model_extra["file_hashes"])
-    for path, hashes in openssl.model_extra["file_hashes"].items():
+    assert set(files) == set(openssl.file_hashes)
+    for path, hashes in openssl.file_hashes.items():
         got = {h["alg"]: h["content"] for h in files[path]["hashes"]}
         assert got == {"SHA-256": hashes["sha256"], "SHA-1": hashes["sha1"]}
 
@@ -194,6 +194,7 @@ def test_weird_components_keep_their_identity(weird_report: Report) -> None:
     assert zlib["iotvet:layer"] == "no/such/layer"
     hashy = by_name["hashy"]
     assert hashy["hashes"] == [{"alg": "SHA-256", "content": "deadbeef" * 8}]
+    assert "components" not in hashy  # a one-file component is that file: no nested duplicate
     assert by_name["x?y#z@w%20"]["type"] == "library"  # unknown type falls back to the default
 
 

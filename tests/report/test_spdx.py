@@ -100,7 +100,7 @@ def test_layers_contain_their_components(sample_report: Report, tmp_path: Path) 
 def test_files_with_sha1_become_file_elements(sample_report: Report, tmp_path: Path) -> None:
     _, data = _parsed(sample_report, tmp_path)
     openssl = next(c for c in sample_report.components if c.name == "openssl")
-    hashes = openssl.model_extra["file_hashes"]
+    hashes = openssl.file_hashes
     files = {f["fileName"]: f for f in data["files"]}
     assert set(files) == {"." + path for path in hashes}
     for path, expected in hashes.items():

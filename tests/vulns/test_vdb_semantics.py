@@ -83,9 +83,7 @@ def test_version_outside_range_fails_the_and() -> None:
 
 def test_negated_node() -> None:
     # "widget < 2.0 AND NOT running on linux"
-    config = Node(
-        "AND", children=[Node(matches=[APP]), Node(negate=True, matches=[ON_LINUX])]
-    )
+    config = Node("AND", children=[Node(matches=[APP]), Node(negate=True, matches=[ON_LINUX])])
     linux = Inventory()
     linux.add([("o", "linux", "linux_kernel")], "5.10.1")
     assert evaluate(config, PAIRS, "1.5", linux).result is False
@@ -134,15 +132,22 @@ def test_cve5_kernel_style_unaffected_series() -> None:
 
 def test_cve5_changes_and_git_ranges() -> None:
     entry = _entry(
-        Range("affected", "2.0.0", less_than="2.*", version_type="semver",
-              changes=[("2.5.2", "unaffected"), ("2.6.0", "affected"), ("2.6.3", "unaffected")]),
+        Range(
+            "affected",
+            "2.0.0",
+            less_than="2.*",
+            version_type="semver",
+            changes=[("2.5.2", "unaffected"), ("2.6.0", "affected"), ("2.6.3", "unaffected")],
+        ),
     )
     assert range_status(entry, "2.5.1").status == "affected"
     assert range_status(entry, "2.5.9").status == "unaffected"
     assert range_status(entry, "2.6.1").status == "affected"
     assert range_status(entry, "2.9.0").status == "unaffected"
-    git = _entry(Range("affected", "6670e1524477", less_than="992de06308d9", version_type="git"),
-                 default="unaffected")
+    git = _entry(
+        Range("affected", "6670e1524477", less_than="992de06308d9", version_type="git"),
+        default="unaffected",
+    )
     git.git_only = True
     assert range_status(git, "5.10.0").status == "unknown"  # not "unaffected": not evaluable
 
@@ -153,8 +158,13 @@ def test_cve5_free_text_versions_stay_unknown() -> None:
 
 
 def test_osv_release_tags() -> None:
-    entry = Affected(ecosystem="OSS-Fuzz", package="curl", default_status="unaffected",
-                     versions=["curl-7_57_0", "curl-7_88_1"], version_tags=True)
+    entry = Affected(
+        ecosystem="OSS-Fuzz",
+        package="curl",
+        default_status="unaffected",
+        versions=["curl-7_57_0", "curl-7_88_1"],
+        version_tags=True,
+    )
     assert range_status(entry, "7.88.1", names=("curl",)).status == "affected"
     assert range_status(entry, "7.88.0", names=("curl",)).status == "unaffected"
 

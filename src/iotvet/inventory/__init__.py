@@ -16,7 +16,7 @@ from pathlib import Path
 from ..context import ScanContext
 from ..model import Component
 from .interface import Identifier
-from .merge import merge_components
+from .merge import hash_files, merge_components
 
 
 @cache
@@ -57,4 +57,5 @@ def run_inventory(
     components = merge_components(candidates)
     for component in components:
         enrich(component)
+    hash_files(components, {root.label: root for root in ctx.roots}, ctx)
     return components, os_info

@@ -16,9 +16,10 @@ from __future__ import annotations
 import io
 import json
 import os
+import threading
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import lief
@@ -36,6 +37,8 @@ _FDO_NOTE_OWNER = "FDO"
 _FDO_PACKAGING_METADATA = 0xCAFE1A7E
 
 _MAX_CACHED = 16384
+_CACHE: OrderedDict[tuple[str, int, int], ElfInfo | None] = OrderedDict()
+_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -79,8 +82,8 @@ def is_elf(data: bytes) -> bool:
 def elf_info(host_path: Path | str, data: bytes | None = None) -> ElfInfo | None:
     """Facts of the ELF file at ``host_path`` (None if it is not a readable ELF file).
 
-    ``data`` may carry bytes already read by the caller (the signature scanner reads every file
-    once); the cache key is still the file's identity on disk, so both consumers share one parse.
+    ``data`` may carry bytes already read by the caller; the cache key is the file's identity on
+    disk (path, size, mtime), so every consumer in the process shares one parse per file.
     """
     path = os.fspath(host_path)
     try:
@@ -89,36 +92,22 @@ def elf_info(host_path: Path | str, data: bytes | None = None) -> ElfInfo | None
         return None
     if data is not None and not is_elf(data):
         return None
-    return _cached_info(path, st.st_size, st.st_mtime_ns, data)
+    key = (path, st.st_size, st.st_mtime_ns)
+    with _LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    info = parse_elf(path, data)
+    with _LOCK:
+        _CACHE[key] = info
+        if len(_CACHE) > _MAX_CACHED:
+            _CACHE.popitem(last=False)
+    return info
 
 
 def clear_cache() -> None:
-    _parse_cached.cache_clear()
-
-
-class _Uncached:
-    """Carries the optional preloaded bytes past lru_cache without making them part of the key."""
-
-    __slots__ = ("data",)
-
-    def __init__(self, data: bytes | None) -> None:
-        self.data = data
-
-    def __hash__(self) -> int:
-        return 0
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Uncached)
-
-
-def _cached_info(path: str, size: int, mtime_ns: int, data: bytes | None) -> ElfInfo | None:
-    return _parse_cached(path, size, mtime_ns, _Uncached(data))
-
-
-@lru_cache(maxsize=_MAX_CACHED)
-def _parse_cached(path: str, size: int, mtime_ns: int, carrier: _Uncached) -> ElfInfo | None:
-    del size, mtime_ns  # part of the cache key only
-    return parse_elf(path, carrier.data)
+    with _LOCK:
+        _CACHE.clear()
 
 
 def _config(symtab: bool) -> lief.ELF.ParserConfig:

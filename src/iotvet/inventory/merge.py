@@ -8,7 +8,11 @@ so candidates with the same canonical name and upstream version are merged, keep
 
 from __future__ import annotations
 
+import hashlib
+
+from ..context import ScanContext
 from ..model import Component, Evidence
+from ..rootfs import RootFS
 
 # Evidence from a package database is authoritative for names, suppliers and purls.
 _METHOD_RANK = {"package-db": 0, "os-release": 1}
@@ -51,6 +55,40 @@ def _merge_group(group: list[Component]) -> Component:
     if len(packages) > 1:
         first.package = ", ".join(packages)
     return first
+
+
+def hash_files(components: list[Component], roots: dict[str, RootFS], ctx: ScanContext) -> None:
+    """Fill ``file_hashes`` (sha1 + sha256) for every regular file that proves a component.
+
+    SBOM consumers check components by file hash (SPDX requires SHA-1 per file); each file is read
+    once even when several components cite it, and files over the read limit are listed in
+    ``skipped`` rather than hashed partially.
+    """
+    cache: dict[tuple[str, str], dict[str, str] | None] = {}
+    for component in components:
+        root = roots.get(component.layer or "")
+        if root is None:
+            continue
+        for path in component.files:
+            key = (root.label, path)
+            if key not in cache:
+                cache[key] = _file_digests(root, path, ctx)
+            digests = cache[key]
+            if digests:
+                component.file_hashes[path] = digests
+
+
+def _file_digests(root: RootFS, path: str, ctx: ScanContext) -> dict[str, str] | None:
+    entry = root.entry(path)
+    if entry is None or not entry.is_file:
+        return None
+    if entry.size > root.limits.max_file_read:
+        ctx.skip(path, f"not hashed: {entry.size} bytes exceeds the read limit", "inventory")
+        return None
+    data = root.read_bytes(path)
+    if data is None:
+        return None
+    return {"sha1": hashlib.sha1(data).hexdigest(), "sha256": hashlib.sha256(data).hexdigest()}
 
 
 def evidence_paths(component: Component) -> list[str]:

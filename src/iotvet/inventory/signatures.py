@@ -40,6 +40,8 @@ BLOCK_OVERLAP = 4096
 _DETAIL_MAX = 160
 
 _NAMED_GROUP = re.compile(r"\(\?P<[A-Za-z_][A-Za-z0-9_]*>")
+#: Version-script nodes many libraries define that name no project.
+_GENERIC_VERSION_NODES = frozenset({"HIDDEN", "LOCAL", "PRIVATE"})
 
 
 class SignatureError(ValueError):
@@ -102,10 +104,15 @@ class Own:
         return self.sonames is not None and self.sonames.fullmatch(name) is not None
 
     def matching_verdefs(self, elf: ElfInfo) -> tuple[str, ...]:
+        """The component's symbol-version nodes this file defines, when they are most of its
+        nodes: libxcrypt and libgcc_s define a GLIBC_2.0 node for compatibility, and that does
+        not make them glibc."""
         verdefs = self.verdefs
         if verdefs is None:
             return ()
-        return tuple(v for v in elf.version_definitions if verdefs.fullmatch(v))
+        found = tuple(v for v in elf.version_definitions if verdefs.fullmatch(v))
+        meaningful = [v for v in elf.version_definitions if v not in _GENERIC_VERSION_NODES]
+        return found if 2 * len(found) > len(meaningful) else ()
 
 
 @dataclass(frozen=True)
@@ -351,7 +358,7 @@ class SignatureDB:
         by_name = any(names.fullmatch(b) for b in bases)
         by_path = any(where.search(p) for p in paths)
         soname = elf.soname if elf and elf.soname and sonames.fullmatch(elf.soname) else None
-        defined = [v for v in elf.version_definitions if verdefs.fullmatch(v)] if elf else []
+        defined = elf is not None and any(verdefs.fullmatch(v) for v in elf.version_definitions)
         if not (by_name or by_path or soname or defined):
             return frozenset()
         found = set()
@@ -361,7 +368,7 @@ class SignatureDB:
                 (by_name and own.names and any(own.names.fullmatch(b) for b in bases))
                 or (by_path and own.paths and any(own.paths.search(p) for p in paths))
                 or (soname and own.is_library(soname))
-                or (defined and own.verdefs and any(own.verdefs.fullmatch(v) for v in defined))
+                or (defined and elf is not None and own.matching_verdefs(elf))
             ):
                 found.add(name)
         return frozenset(found)

@@ -196,8 +196,16 @@ def _component(fact: ComponentFact) -> CdxComponent:
         licenses=_licenses(c.licenses),
         properties=props,
         evidence=_evidence(fact),
-        components=[_file_component(fact, f) for f in fact.files if f.hashes],
+        components=[_file_component(fact, f) for f in _files_to_list(fact)],
     )
+
+
+def _files_to_list(fact: ComponentFact) -> list[FileFact]:
+    """Hashed files as nested ``file`` components, unless the component is that one file."""
+    hashed = [f for f in fact.files if f.hashes]
+    if len(fact.files) == 1 and hashed and hashed[0].hashes == fact.hashes:
+        return []
+    return hashed
 
 
 def _layer_component(fact: LayerFact) -> CdxComponent:

@@ -128,9 +128,9 @@ def split_hashes(component: Component) -> tuple[dict[str, str], dict[str, dict[s
     """(hashes of the component itself, hashes of each of its files by inner path).
 
     ``Component.hashes`` holds algorithm → digest for the component; keys that are inner paths
-    (``"/bin/busybox": "sha256:…"``) are per-file hashes. An extra ``file_hashes`` field
-    (path → {algorithm: digest} or "algorithm:digest") is read too. Malformed digests are dropped:
-    an SBOM must never carry a hash that does not check out.
+    (``"/bin/busybox": "sha256:…"``) are per-file hashes, as are the entries of
+    ``Component.file_hashes`` (path → {algorithm: digest}). Malformed digests are dropped: an SBOM
+    must never carry a hash that does not check out.
     """
     own: dict[str, str] = {}
     per_file: dict[str, dict[str, str]] = {}
@@ -139,11 +139,9 @@ def split_hashes(component: Component) -> tuple[dict[str, str], dict[str, dict[s
             per_file.setdefault(key, {}).update(_parse_file_hash(value))
         elif (checked := _checked(key, value)) is not None:
             own[checked[0]] = checked[1]
-    extra = (component.model_extra or {}).get("file_hashes")
-    if isinstance(extra, dict):
-        for path, value in extra.items():
-            if isinstance(path, str) and path.startswith("/"):
-                per_file.setdefault(path, {}).update(_parse_file_hash(value))
+    for path, value in component.file_hashes.items():
+        if path.startswith("/"):
+            per_file.setdefault(path, {}).update(_parse_file_hash(value))
     per_file = {path: hashes for path, hashes in per_file.items() if hashes}
     return own, per_file
 

@@ -289,7 +289,9 @@ class Matcher:
                     candidates.append(row)
         for ecosystem, package in target.osv:
             candidates += [
-                r for r in self._rows("pkg", package.lower()) if (r["k2"] or "") == ecosystem
+                r
+                for r in self._rows("pkg", package.lower())
+                if (r["k2"] or "").lower() == ecosystem.lower()
             ]
         for row in candidates:
             key = (row["adv"], row["entry"])

@@ -81,6 +81,24 @@ def _distributions() -> dict[str, dict[str, Any]]:
     return dict(doc.get("distributions") or {})
 
 
+@cache
+def _purl_ecosystems() -> dict[str, str]:
+    with open(DISTRIBUTIONS_FILE, encoding="utf-8") as handle:
+        doc = yaml.safe_load(handle) or {}
+    return {str(k): str(v) for k, v in (doc.get("purl_ecosystems") or {}).items()}
+
+
+def _osv_package_name(purl: PackageURL) -> str:
+    """OSV's package name for a purl: Maven ``group:artifact``, npm/Go/Packagist with path."""
+    if not purl.namespace:
+        return str(purl.name)
+    if purl.type == "maven":
+        return f"{purl.namespace}:{purl.name}"
+    if purl.type in ("npm", "golang", "composer"):
+        return f"{purl.namespace}/{purl.name}"
+    return str(purl.name)
+
+
 def _purl(component: Component) -> PackageURL | None:
     if not component.purl:
         return None
@@ -113,8 +131,12 @@ def build(index: int, component: Component) -> Target | None:
     names.update(product_key(p) for _, _, p in triples)
     vendors = {product_key(v) for _, v, _ in triples}
     purl = _purl(component)
-    if purl is not None and purl.type == "generic" and purl.name:
-        names.add(product_key(purl.name))
+    if purl is not None and purl.name:
+        if purl.type == "generic":
+            names.add(product_key(purl.name))
+        if purl.type not in ("deb", "rpm", "apk", "opkg"):  # distributions: see attach_distros
+            ecosystem = _purl_ecosystems().get(purl.type, purl.type)
+            osv.append((ecosystem, _osv_package_name(purl)))
     tag_names = tuple(sorted({component.name, *(ident.aliases if ident else ())}))
     return Target(
         index=index,
