@@ -5,14 +5,15 @@ Usage:  .venv/bin/python benchmarks/scan.py [IMAGE ...]   (default: every corpus
 For each image it prints the time of every pipeline stage and of every check family, the
 throughput (image MB/s and unpacked MB/s), the peak RSS of the scan, and the ratio of the full scan
 to unblob's extraction alone (same handlers, same machine, same run; goal ≤ 1.5×). Each image is
-measured in a fresh child process so that peak RSS belongs to that scan alone.
+measured in a fresh interpreter so that peak RSS belongs to that scan alone.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,42 +23,45 @@ DEFAULT_CORPUS = HERE.parent.parent / "shared" / "corpus" / "images"
 MiB = 1024 * 1024
 
 
-def _unblob_alone(image: str, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def _unblob_alone(image: Path) -> dict[str, object]:
     from iotvet.limits import Limits
     from iotvet.pipeline import peak_rss_mb
     from iotvet.unpack import unblob_only
 
     with tempfile.TemporaryDirectory() as work:
         started = time.perf_counter()
-        unblob_only(Path(image), Path(work), Limits())
-        queue.put({"seconds": time.perf_counter() - started, "rss_mb": peak_rss_mb()})
+        unblob_only(image, Path(work), Limits())
+        return {"seconds": time.perf_counter() - started, "rss_mb": peak_rss_mb()}
 
 
-def _full_scan(image: str, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def _full_scan(image: Path) -> dict[str, object]:
     from iotvet.pipeline import ScanOptions, scan
 
     with tempfile.TemporaryDirectory() as work:
-        report = scan(Path(image), ScanOptions(workdir=Path(work)))
-        queue.put(
-            {
-                "seconds": report.stats.duration_s,
-                "stages": report.stats.stages,
-                "rss_mb": report.stats.peak_rss_mb,
-                "bytes_unpacked": report.stats.bytes_unpacked,
-                "files": report.stats.files,
-                "components": len(report.components),
-                "findings": len(report.findings),
-            }
-        )
+        report = scan(image, ScanOptions(workdir=Path(work)))
+    return {
+        "seconds": report.stats.duration_s,
+        "stages": report.stats.stages,
+        "rss_mb": report.stats.peak_rss_mb,
+        "bytes_unpacked": report.stats.bytes_unpacked,
+        "files": report.stats.files,
+        "components": len(report.components),
+        "findings": len(report.findings),
+    }
 
 
-def _measure(func: object, image: Path) -> dict[str, object]:
-    ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue()
-    process = ctx.Process(target=func, args=(str(image), queue))
-    process.start()
-    result: dict[str, object] = queue.get()
-    process.join()
+MODES = {"unblob": _unblob_alone, "full": _full_scan}
+
+
+def _measure(mode: str, image: Path) -> dict[str, object]:
+    """Run one measurement in a fresh interpreter so its peak RSS is its own."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", mode, str(image)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
 
@@ -65,15 +69,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("images", nargs="*", type=Path)
     parser.add_argument("--json", type=Path, help="also write the raw numbers here")
+    parser.add_argument("--child", choices=sorted(MODES), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        print(json.dumps(MODES[args.child](args.images[0])))
+        return
     images = args.images or sorted(
         p for p in DEFAULT_CORPUS.iterdir() if p.is_file() and not p.name.endswith(".json")
     )
     rows = []
     for image in images:
         size_mb = image.stat().st_size / MiB
-        alone = _measure(_unblob_alone, image)
-        full = _measure(_full_scan, image)
+        alone = _measure("unblob", image)
+        full = _measure("full", image)
         ratio = float(full["seconds"]) / float(alone["seconds"])  # type: ignore[arg-type]
         unpacked_mb = int(full["bytes_unpacked"]) / MiB  # type: ignore[call-overload]
         print(f"\n{image.name}  ({size_mb:.1f} MB image, {unpacked_mb:.1f} MB unpacked)")

@@ -31,32 +31,48 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 VULNDATA = ROOT.parent / "shared" / "vulndata"
 
-BUILD_CHILD = """
-import resource, sys, time
-from pathlib import Path
-from iotvet.vulns import db
-from iotvet.vulns.sources import import_paths
-v = Path(sys.argv[2])
-paths = sorted((v / "nvd-1.1").glob("nvdcve-1.1-[0-9]*.json.gz"))
-paths += [v / "nvd-1.1" / "nvdcve-1.1-modified.json.gz", v / "nvd-1.1" / "nvdcve-1.1-recent.json.gz",
-          v / "nvd-2.0-overrides.zip", v / "cve5-records.zip", v / "osv-oss-fuzz.zip", v / "kev", v / "epss"]
-started = time.perf_counter()
-with db.build(Path(sys.argv[1]), fresh=True) as writer:
-    added = import_paths(paths, writer)
-print(time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, added)
-"""
+
+def snapshot_paths() -> list[Path]:
+    """Every shared snapshot, NVD yearly feeds first, then modified and recent (update order)."""
+    nvd = VULNDATA / "nvd-1.1"
+    return [
+        *sorted(nvd.glob("nvdcve-1.1-[0-9]*.json.gz")),
+        nvd / "nvdcve-1.1-modified.json.gz",
+        nvd / "nvdcve-1.1-recent.json.gz",
+        VULNDATA / "nvd-2.0-overrides.zip",
+        VULNDATA / "cve5-records.zip",
+        VULNDATA / "osv-oss-fuzz.zip",
+        VULNDATA / "kev",
+        VULNDATA / "epss",
+    ]
+
+
+def build_child(db_path: Path) -> None:
+    """Runs in a child process so that its peak RSS is the build's alone."""
+    from iotvet.vulns import db
+    from iotvet.vulns.sources import import_paths
+
+    started = time.perf_counter()
+    with db.build(db_path, fresh=True) as writer:
+        added = import_paths(snapshot_paths(), writer)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": time.perf_counter() - started, "rss": rss, "added": added}))
 
 
 def build(db_path: Path) -> dict[str, object]:
-    out = subprocess.run(
-        [sys.executable, "-c", BUILD_CHILD, str(db_path), str(VULNDATA)],
-        check=True, capture_output=True, text=True,
-    ).stdout.split(" ", 2)
+    out = json.loads(
+        subprocess.run(
+            [sys.executable, __file__, "--build-child", "--db", str(db_path)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
     return {
-        "build_s": round(float(out[0]), 1),
-        "build_peak_rss_mb": round(float(out[1]), 1),
+        "build_s": round(out["seconds"], 1),
+        "build_peak_rss_mb": round(out["rss"], 1),
         "db_size_mb": round(db_path.stat().st_size / 1e6, 1),
-        "records": out[2].strip(),
+        "records": out["added"],
     }
 
 
@@ -80,7 +96,7 @@ def components(db_path: Path, count: int = 1000) -> list[object]:
         if versions:
             pools.append((ident.name, versions))
     conn.close()
-    out = []
+    out: list[object] = []
     round_ = 0
     while len(out) < count:
         for name, versions in pools:
@@ -121,7 +137,7 @@ def fleet(db_path: Path, count: int = 1000) -> list[object]:
             around += [ordered[i] for i in (at - step, at + step) if 0 <= i < len(ordered)]
         pools.append([f"{name}\0{v}" for v in around])
     conn.close()
-    out = []
+    out: list[object] = []
     round_ = 0
     while len(out) < count:
         for pool in pools:
@@ -150,7 +166,11 @@ def main() -> None:
     parser.add_argument("--db", type=Path, help="DB path (default: a temporary file)")
     parser.add_argument("--skip-build", action="store_true", help="reuse an existing --db")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--build-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.build_child:
+        build_child(args.db)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         db_path = args.db or Path(tmp) / "vulndb.sqlite"
         numbers: dict[str, object] = {}

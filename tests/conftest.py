@@ -7,6 +7,7 @@ and a pickle in a directory that all workers of this run share).
 
 from __future__ import annotations
 
+import os
 import pickle
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,14 @@ from filelock import FileLock
 from iotvet.limits import Limits
 from iotvet.model import Report
 from iotvet.unpack.interface import UnpackResult
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Point IOTVET_HOME at an empty directory: tests never read or write the user's data."""
+    home = tmp_path_factory.mktemp("iotvet-home")
+    os.environ["IOTVET_HOME"] = str(home)
+    return home
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-
 # root reads any file whatever its mode; without these two capabilities it obeys the mode bits
 DROP_DAC = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
 

@@ -39,10 +39,14 @@ STAGE_LABELS = {
 }
 
 
+TARGET_HELP = "Firmware image, extracted directory or binary."
+
+
 class ScanFormat(StrEnum):
     json = "json"
     table = "table"
     html = "html"
+    sarif = "sarif"
 
 
 class SbomFormat(StrEnum):
@@ -114,16 +118,17 @@ def write_output(text: str | bytes, output: Path | None) -> None:
 
 
 def exit_for_policy(report: Report, fail_on: FailOn | None) -> None:
-    """Exit 1 when the CI gate policy trips (affected vulnerabilities of that class)."""
+    """Exit 1 when the CI gate trips: affected vulnerabilities of that class (KEV, or at or above
+    the severity), and for severities also firmware findings at or above it."""
     if fail_on is None:
         return
-    affected = [v for v in report.vulnerabilities if v.status == "affected"]
-    if fail_on is FailOn.kev:
-        tripped = any(v.kev for v in affected)
-    else:
-        wanted = {"critical"} if fail_on is FailOn.critical else {"critical", "high"}
-        tripped = any((v.severity or "").lower() in wanted for v in affected)
-        tripped |= any(f.severity in wanted for f in report.findings)
+    from .model import SEVERITY_ORDER
+    from .vulns.policy import tripping
+
+    tripped = bool(tripping(report.vulnerabilities, fail_on.value))
+    if fail_on is not FailOn.kev:
+        floor = SEVERITY_ORDER[fail_on.value]
+        tripped |= any(SEVERITY_ORDER[f.severity] >= floor for f in report.findings)
     if tripped:
         console.print(f"[bold red]policy --fail-on {fail_on.value} tripped[/]")
         raise typer.Exit(code=1)
@@ -131,7 +136,7 @@ def exit_for_policy(report: Report, fail_on: FailOn | None) -> None:
 
 @app.command()
 def scan(
-    target: Annotated[Path, typer.Argument(help="Firmware image, extracted directory or binary.", readable=False)],
+    target: Annotated[Path, typer.Argument(help=TARGET_HELP, readable=False)],
     output: Annotated[
         list[Path] | None,
         typer.Option(
@@ -155,19 +160,17 @@ def scan(
     for path in output or []:
         chosen = format_for_path(path) or (fmt.value if fmt else "json")
         write_output(render(report, chosen), path)
-    if not output:
-        if fmt in (None, ScanFormat.table):
+    if fmt is None or fmt is ScanFormat.table:
+        if fmt is ScanFormat.table or not output:
             print_table(report, out)
-        else:
-            write_output(render(report, fmt.value), None)
-    elif fmt is ScanFormat.table:
-        print_table(report, out)
+    elif not output:
+        write_output(render(report, fmt.value), None)
     exit_for_policy(report, fail_on)
 
 
 @app.command()
 def sbom(
-    target: Annotated[Path, typer.Argument(help="Firmware image, extracted directory or binary.", readable=False)],
+    target: Annotated[Path, typer.Argument(help=TARGET_HELP, readable=False)],
     fmt: Annotated[SbomFormat, typer.Option("--format", "-f")] = SbomFormat.cyclonedx_json,
     output: Annotated[Path | None, typer.Option("-o", "--output")] = None,
     workdir: Annotated[Path | None, typer.Option()] = None,
@@ -188,7 +191,11 @@ def version() -> None:
 def _mount_subcommands() -> None:
     """Subsystems bring their own commands; mounting them here keeps this module small."""
     from .standards.cli import register as register_standards
+    from .vulns.cli import app as vulndb_app
+    from .vulns.cli import vulns_command
 
+    app.add_typer(vulndb_app, name="vulndb")
+    app.command("vulns")(vulns_command)
     register_standards(app)
 
 

@@ -75,8 +75,9 @@ def describe_target(path: Path) -> Target:
     size = info.st_size
     if size == 0:
         raise InputError(path, "is empty (0 bytes): nothing to scan")
-    kind = "binary" if head == b"\x7fELF" else "image"
-    return Target(path=str(path), sha256=_sha256(path), size=size, kind=kind)
+    if head == b"\x7fELF":
+        return Target(path=str(path), sha256=_sha256(path), size=size, kind="binary")
+    return Target(path=str(path), sha256=_sha256(path), size=size, kind="image")
 
 
 class _Stages:
@@ -157,7 +158,7 @@ def scan(
                 from .vulns import match_components
 
                 report.vulnerabilities, report.data_sources = match_components(
-                    report.components, options.vulndb
+                    report.components, options.vulndb, roots=ctx.roots
                 )
 
         if options.checks:

@@ -44,7 +44,8 @@ def extract(archive: Path, names: list[str], dest: Path) -> Path:
 
 def test_nvd11_feed_round_trip(tmp_path: Path) -> None:
     feed = require(VULNDATA / "nvd-1.1" / "nvdcve-1.1-recent.json.gz")
-    raw = json.loads(gzip.open(feed).read())
+    with gzip.open(feed) as handle:
+        raw = json.loads(handle.read())
     target = tmp_path / "v.sqlite"
     build(target, feed)
     assert count(target, "SELECT count(*) FROM advisory WHERE source='nvd'") == len(
@@ -85,6 +86,9 @@ def test_nvd20_override_records(tmp_path: Path) -> None:
         assert record["source"] == "nvd-override"
         assert record["products"] == {"busybox:busybox"}
     assert "udhcpc" in records["CVE-2011-2716"][0]["description"]
+
+
+DNSMASQ_ANY = "cpe:2.3:a:thekelleys:dnsmasq:*:*:*:*:*:*:*:*"
 
 
 def test_nvd_api20_response(tmp_path: Path) -> None:
@@ -132,7 +136,7 @@ def test_nvd_api20_response(tmp_path: Path) -> None:
                                     "cpeMatch": [
                                         {
                                             "vulnerable": True,
-                                            "criteria": "cpe:2.3:a:thekelleys:dnsmasq:*:*:*:*:*:*:*:*",
+                                            "criteria": DNSMASQ_ANY,
                                             "versionEndExcluding": "2.91",
                                         }
                                     ],

@@ -46,6 +46,8 @@ def test_version_part_of_a_criterion() -> None:
     assert not version_matches("1.0.2l", "*", "*", ("1.0.2", None, None, "1.0.2l"))
     assert version_matches("1.0.2l", "*", "*", ("1.0.2", None, "1.0.2l", None))
     assert not version_matches("1.0.2", "*", "*", (None, "1.0.2", None, "1.1.0"))
+    assert version_matches("2.6.32", "2.6.*", "*", none)  # a pattern in the criteria version
+    assert not version_matches("3.0.1", "2.6.*", "*", none)
 
 
 APP = CpeMatch("cpe:2.3:a:acme:widget:*:*:*:*:*:*:*:*", True, end_excluding="2.0")

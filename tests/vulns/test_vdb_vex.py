@@ -95,14 +95,14 @@ def small_db(tmp_path: Path) -> Path:
     return target
 
 
-def deb_busybox(revision: str) -> Component:
+def deb_busybox(revision: str, qualifiers: str = "arch=mips64el") -> Component:
     version = f"1:1.35.0-{revision}"
     return Component(
         name="busybox",
         version="1.35.0",
         revision=revision,
         package="busybox-static",
-        purl=f"pkg:deb/debian/busybox-static@{version}?arch=mips64el",
+        purl=f"pkg:deb/debian/busybox-static@{version}?{qualifiers}",
     )
 
 
@@ -117,9 +117,17 @@ def test_debian_backport_makes_the_package_fixed(small_db: Path) -> None:
 
 
 def test_debian_package_before_the_fix_is_affected(small_db: Path) -> None:
-    vulns, _ = match_components([deb_busybox("4")], small_db)
+    # the release comes from the purl's distro qualifier here (no +debNuM in the version)
+    vulns, _ = match_components([deb_busybox("4", "arch=armhf&distro=debian-12")], small_db)
     vuln = next(v for v in vulns if v.id == "CVE-2099-1000")
     assert vuln.status == "affected" and vuln.fixed_in == ["1:1.35.0-4+deb12u1"]
+
+
+def test_unknown_release_keeps_the_upstream_verdict_and_says_so(small_db: Path) -> None:
+    vulns, meta = match_components([deb_busybox("4")], small_db)
+    vuln = next(v for v in vulns if v.id == "CVE-2099-1000")
+    assert vuln.status == "affected" and vuln.fixed_in == ["1.36.0"]  # upstream's fix
+    assert any("release of Debian unknown" in note for note in meta["notes"])
 
 
 def test_upstream_component_ignores_distribution_data(small_db: Path) -> None:

@@ -38,7 +38,6 @@ from .evidence import octal_mode, redact, sha256_text, world_readable
 
 STAGE = "checks.secrets"
 THEME = "secure-storage-of-secrets"
-_MAX_FILE = 4 * 1024 * 1024
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 
@@ -206,7 +205,7 @@ def _is_comment(line: str) -> bool:
 
 
 def file_kind(path: str, text: str) -> str:
-    """"shell", "code" or "config": decides how a value is read (see `file_kinds` in the data)."""
+    """The kind of file - shell, code or config - decides how a value is read (`file_kinds`)."""
     kinds = _patterns()["file_kinds"]
     if text.startswith("#!"):
         words = [posixpath.basename(w) for w in text[2:].split("\n", 1)[0].split()]
@@ -426,7 +425,7 @@ class SecretsFamily:
             path = content.entry.path
             if not content.is_text or content.is_documentation or _excluded(path):
                 continue
-            hits += scan_text(root, path, content.data[:_MAX_FILE])
+            hits += scan_text(root, path, content.data)
         hits += _passphrase_hits(root, ctx)
         return [_finding(root, hit) for hit in _deduplicate(hits)]
 

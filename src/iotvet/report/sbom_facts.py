@@ -139,9 +139,9 @@ def split_hashes(component: Component) -> tuple[dict[str, str], dict[str, dict[s
             per_file.setdefault(key, {}).update(_parse_file_hash(value))
         elif (checked := _checked(key, value)) is not None:
             own[checked[0]] = checked[1]
-    for path, value in component.file_hashes.items():
+    for path, digests in component.file_hashes.items():
         if path.startswith("/"):
-            per_file.setdefault(path, {}).update(_parse_file_hash(value))
+            per_file.setdefault(path, {}).update(_parse_file_hash(digests))
     per_file = {path: hashes for path, hashes in per_file.items() if hashes}
     return own, per_file
 

@@ -104,6 +104,9 @@ def update_command(
         datetime | None,
         typer.Option(help="Fetch NVD changes since this date instead of since the last sync."),
     ] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="Fetch the whole NVD catalogue (fills feed gaps).")
+    ] = False,
 ) -> None:
     """Fetch the live feeds incrementally and update the DB atomically."""
     config = FetchConfig()
@@ -118,6 +121,7 @@ def update_command(
             config,
             source or SOURCES,
             since=since,
+            full=full,
             progress=lambda msg: console.print(f"  {msg}"),
         )
     except FetchError as exc:

@@ -49,17 +49,6 @@ class Cpe:
     target_hw: str = ANY
     other: str = ANY
 
-    def to_string(self) -> str:
-        """Formatted-string binding (``cpe:2.3:…``) with the characters CPE requires escaped."""
-        values = [_escape(getattr(self, name)) for name in FIELDS]
-        return "cpe:2.3:" + ":".join(values)
-
-
-def _escape(value: str) -> str:
-    if value in (ANY, NA):
-        return value
-    return re.sub(r"([^A-Za-z0-9_.\-*?])", r"\\\1", value)
-
 
 def _unescape(value: str) -> str:
     """Remove quoting backslashes but keep ``\\*``/``\\?`` quoted, so they stay literal."""
@@ -131,8 +120,3 @@ def has_wildcard(value: str) -> bool:
 def literal(value: str) -> str:
     """The value without quoting backslashes (for display and version comparison)."""
     return value.replace("\\", "")
-
-
-def make(part: str, vendor: str, product: str, version: str = ANY) -> Cpe:
-    """A CPE for a component: ``make("a", "openssl", "openssl", "3.0.13")``."""
-    return Cpe(part=part, vendor=vendor.lower(), product=product.lower(), version=version.lower())

@@ -283,12 +283,14 @@ class DbWriter:
         """Replace the KEV table (the catalog is published whole)."""
         self.conn.execute("DELETE FROM kev")
         cur = self.conn.executemany("INSERT OR REPLACE INTO kev VALUES (?,?,?,?,?,?)", rows)
+        self.counts["kev"] = cur.rowcount
         return cur.rowcount
 
     def replace_epss(self, rows: Iterable[tuple[str, float, float]]) -> int:
         """Replace the EPSS table (each file is a complete daily snapshot)."""
         self.conn.execute("DELETE FROM epss")
         cur = self.conn.executemany("INSERT OR REPLACE INTO epss VALUES (?,?,?)", rows)
+        self.counts["epss"] = cur.rowcount
         return cur.rowcount
 
     # -- metadata ------------------------------------------------------------------
@@ -437,12 +439,12 @@ def _tmp_path(db_path: Path) -> Path:
 def _remove_stale_builds(db_path: Path) -> None:
     for stale in db_path.parent.glob(f".{db_path.name}.build-*"):
         pid = stale.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and _pid_alive(int(pid)) and int(pid) != os.getpid():
+        if pid.isdigit() and pid_alive(int(pid)) and int(pid) != os.getpid():
             continue  # another build is running right now
         stale.unlink(missing_ok=True)
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -541,6 +543,15 @@ class VulnDB:
             " WHERE f.kind=? AND f.k1=?",
             (kind, k1),
         ).fetchall()
+
+    def has_ecosystem(self, ecosystem: str) -> bool:
+        """Does the DB hold package data of an OSV ecosystem (``Debian`` also finds
+        ``Debian:12``)?"""
+        row = self.conn.execute(
+            "SELECT 1 FROM affected WHERE kind='pkg' AND (k2=? OR k2 LIKE ?) LIMIT 1",
+            (ecosystem, f"{ecosystem}:%"),
+        ).fetchone()
+        return row is not None
 
     def advisories(self, vuln_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
         """Every source's record of each id, payload unpacked, ``products`` as a set."""

@@ -36,8 +36,15 @@ def score_vector(version: str, vector: str, source: str | None = None) -> Cvss |
     scored = _score(version, vector)
     if scored is None:
         return None
-    return Cvss(
-        version=scored[0], score=scored[1], vector=scored[2], severity=scored[3], source=source
+    # "source" (who scored it) is an extra field of the report model
+    return Cvss.model_validate(
+        {
+            "version": scored[0],
+            "score": scored[1],
+            "vector": scored[2],
+            "severity": scored[3],
+            "source": source,
+        }
     )
 
 

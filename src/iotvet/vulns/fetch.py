@@ -13,7 +13,19 @@ key, when given, goes in the ``apiKey`` header. The client keeps NVD's published
 exponential backoff on connection errors, 429, 403 (NVD's throttling answer) and 5xx.
 
 All base URLs are configurable (environment or :class:`FetchConfig`), so the fetchers can be run
-against a mirror — or, in the tests, a local HTTP server serving the shared snapshots.
+against a mirror — or, in the tests, a local HTTP server serving the shared snapshots:
+
+==========================  =====================================================================
+``IOTVET_NVD_URL``          CVE API 2.0 endpoint (services.nvd.nist.gov/rest/json/cves/2.0)
+``NVD_API_KEY``             NVD API key (``apiKey`` header; 50 instead of 5 requests per 30 s)
+``IOTVET_KEV_URL``          CISA KEV JSON
+``IOTVET_EPSS_URL``         FIRST EPSS daily CSV (epss.empiricalsecurity.com; epss.cyentia.com
+                            is the older mirror of the same file)
+``IOTVET_OSV_URL``          OSV archive bucket; ``{url}/{ecosystem}/all.zip``
+``IOTVET_OSV_ECOSYSTEMS``   comma-separated ecosystems (default ``OSS-Fuzz``; e.g. ``Debian:12``)
+``IOTVET_FETCH_RETRIES``    retries per request (default 4), ``IOTVET_FETCH_BACKOFF_S`` first
+                            backoff in seconds (default 2, doubling)
+==========================  =====================================================================
 """
 
 from __future__ import annotations
@@ -59,7 +71,7 @@ class FetchConfig:
     )
     epss_url: str = field(
         default_factory=lambda: os.environ.get(
-            "IOTVET_EPSS_URL", "https://epss.cyentia.com/epss_scores-current.csv.gz"
+            "IOTVET_EPSS_URL", "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz"
         )
     )
     osv_url: str = field(
@@ -71,8 +83,10 @@ class FetchConfig:
         default_factory=lambda: os.environ.get("IOTVET_OSV_ECOSYSTEMS", "OSS-Fuzz").split(",")
     )
     timeout_s: float = 60.0
-    retries: int = 4
-    backoff_s: float = 2.0
+    retries: int = field(default_factory=lambda: int(os.environ.get("IOTVET_FETCH_RETRIES", "4")))
+    backoff_s: float = field(
+        default_factory=lambda: float(os.environ.get("IOTVET_FETCH_BACKOFF_S", "2.0"))
+    )
     #: NVD rate window; the request budget per window follows from whether a key is set.
     nvd_window_s: float = 30.0
 
@@ -263,10 +277,15 @@ def update(
     sources: Iterable[str] = SOURCES,
     *,
     since: datetime | None = None,
+    full: bool = False,
     progress: Callable[[str], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
-    """Fetch the requested live sources and import them atomically; returns a summary."""
+    """Fetch the requested live sources and import them atomically; returns a summary.
+
+    NVD is fetched from ``since``, else from the last sync; ``full`` fetches the whole catalogue
+    (needed once when the DB was seeded from partial feeds, e.g. the shared snapshot's gaps).
+    """
     config = config or FetchConfig()
     wanted = [s for s in sources if s in SOURCES]
     unknown = sorted(set(sources) - set(SOURCES))
@@ -275,6 +294,10 @@ def update(
             f"unknown source(s) {', '.join(unknown)}; choose from {', '.join(SOURCES)}"
         )
     db_path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in db_path.parent.glob(f".{db_path.name}.fetch-*"):
+        pid = stale.name.rsplit("-", 1)[-1]
+        if not (pid.isdigit() and dbmod.pid_alive(int(pid))):
+            shutil.rmtree(stale, ignore_errors=True)  # left by a killed update
     scratch = db_path.with_name(f".{db_path.name}.fetch-{os.getpid()}")
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
@@ -283,7 +306,7 @@ def update(
     summary: dict[str, Any] = {"sources": wanted}
     try:
         if "nvd" in wanted:
-            start = since or last_nvd_sync(db_path)
+            start = None if full else since or last_nvd_sync(db_path)
             summary["nvd_since"] = start.isoformat() if start else None
             summary["nvd_records"] = fetcher.nvd(start, now)
         if "kev" in wanted:

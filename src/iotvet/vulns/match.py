@@ -23,15 +23,18 @@ one source decide per vulnerability (documented precedence, not a vote):
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import sqlite3
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..inventory.identity import lookup as identity_lookup
 from ..model import SEVERITY_ORDER, Component, Vulnerability
 from ..rootfs import RootFS
 from . import enrich, ranges
@@ -112,7 +115,7 @@ def match_components(
             "`iotvet vulndb update`; no vulnerabilities were matched",
         }
     try:
-        with VulnDB(path) as db:
+        with VulnDB(path) as db, _collector_paused():
             vulns, meta = Matcher(db).run(components, roots or ())
     except sqlite3.DatabaseError as exc:
         return [], {"available": False, "db": str(path), "note": f"unreadable database: {exc}"}
@@ -123,6 +126,23 @@ def match_components(
         with TriageStore(triage) as store:
             meta["triage_applied"] = store.apply(vulns, components)
     return vulns, meta
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while matching.
+
+    Matching builds tens of thousands of small, acyclic containers; the collector would walk them
+    again and again (40 % of the time of a 1 000-component match). Reference counting still frees
+    everything; the collector resumes afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class Matcher:
@@ -145,10 +165,13 @@ class Matcher:
             target = build(index, component)
             if target is None:
                 unversioned.append(component.name)
+                ident = identity_lookup(component.name)
+                inventory.add(ident.cpe if ident else (), None)  # still tells which OS runs
                 continue
             targets.append(target)
             inventory.add(target.triples, target.version)
         notes = attach_distros(targets)
+        notes += self._distro_coverage(targets)
         for target in targets:
             if target.is_busybox and target.applets is None and roots:
                 target.applets = _read_applets(target.component, roots)
@@ -166,13 +189,17 @@ class Matcher:
         records.update(self.db.advisories(all_ids - set(records)))
 
         decided: list[tuple[Target, str, Decision]] = []
+        reported: set[tuple[str, str]] = set()
         for target, upstream, distro in per_target:
             for vid, decision in self._decide(target, upstream, distro, canonical_id, records):
-                decided.append((target, vid, decision))
+                # several packages of one project (curl + libcurl4) are one component@version
+                if (target.component.ref, vid) not in reported:
+                    reported.add((target.component.ref, vid))
+                    decided.append((target, vid, decision))
         kev = self.db.kev(vid for _, vid, _ in decided)
         epss = self.db.epss(vid for _, vid, _ in decided)
         vulns = [
-            self._vulnerability(target, vid, decision, records, canonical_id, kev, epss)
+            self._vulnerability(target, vid, decision, records, kev, epss)
             for target, vid, decision in decided
         ]
         vulns.sort(key=lambda v: (v.component, -SEVERITY_ORDER.get(v.severity or "", -1), v.id))
@@ -191,6 +218,22 @@ class Matcher:
             "notes": notes,
         }
         return vulns, meta
+
+    def _distro_coverage(self, targets: list[Target]) -> list[str]:
+        """Say when distribution packages could not be judged with their distribution's data."""
+        counts: dict[str, int] = defaultdict(int)
+        for target in targets:
+            if target.distro is not None and target.distro.release:
+                counts[target.distro.label] += 1
+        notes = []
+        for label, count in sorted(counts.items()):
+            if not self.db.has_ecosystem(label):
+                notes.append(
+                    f"{count} {label} package(s) judged on upstream versions only: no {label} "
+                    "OSV data in the database, so distribution backports are not accounted for "
+                    f"(import osv.dev's {label.split(':')[0]} archive to add them)"
+                )
+        return notes
 
     # -- evidence ------------------------------------------------------------------
     def _collect(
@@ -228,11 +271,11 @@ class Matcher:
             ]
             for criterion in exact + ranged:
                 where = (criterion.adv, criterion.config)
-                fixed = criterion.bounds[3]
+                end = criterion.bounds[3]  # versionEndExcluding: the first fixed version
                 if where not in hits:
                     hits[where] = (criterion, [])
-                if fixed and fixed not in hits[where][1]:
-                    hits[where][1].append(fixed)
+                if end and end not in hits[where][1]:
+                    hits[where][1].append(end)
         for (adv, config), (criterion, fixed) in hits.items():
             unverified: list[str] = []
             tree = self._tree(adv, config)
@@ -377,7 +420,6 @@ class Matcher:
         vid: str,
         decision: Decision,
         records: dict[str, list[dict[str, Any]]],
-        canonical_id: dict[str, str],
         kev: dict[str, sqlite3.Row],
         epss: dict[str, sqlite3.Row],
     ) -> Vulnerability:

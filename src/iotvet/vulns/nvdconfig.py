@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -81,7 +80,7 @@ def version_matches(
         return platform
     full = criteria_version if criteria_update in ("*", "-") else criteria_version + criteria_update
     if cpemod.has_wildcard(criteria_version) or cpemod.has_wildcard(criteria_update):
-        return fnmatchcase(version.lower(), cpemod.literal(full))
+        return cpemod.value_matches(full, version.lower())
     return canonical(version) == canonical(cpemod.literal(full))
 
 

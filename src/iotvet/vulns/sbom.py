@@ -31,15 +31,21 @@ class SbomError(ValueError):
 def read_sbom(path: Path) -> list[Component]:
     """Components of a CycloneDX or SPDX SBOM file."""
     try:
-        head = path.read_bytes()[:4096].decode("utf-8", "replace")
+        raw = path.read_bytes()
     except OSError as exc:
         raise SbomError(f"{path}: cannot read: {exc}") from exc
-    if '"bomFormat"' in head or ("cyclonedx" in head.lower() and head.lstrip().startswith("{")):
+    text = raw.lstrip()[:1]
+    if text == b"{":
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
+            doc = json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise SbomError(f"{path}: not valid JSON: {exc}") from exc
-        return _cyclonedx_json(doc)
+        if isinstance(doc, dict) and doc.get("bomFormat") == "CycloneDX":
+            return _cyclonedx_json(doc)
+        if isinstance(doc, dict) and "spdxVersion" in doc:
+            return _spdx(path)
+        raise SbomError(f"{path}: JSON, but neither CycloneDX (bomFormat) nor SPDX (spdxVersion)")
+    head = raw[:4096].decode("utf-8", "replace")
     if "cyclonedx.org/schema/bom" in head:
         return _cyclonedx_xml(path)
     if "SPDX" in head or "spdx" in head:

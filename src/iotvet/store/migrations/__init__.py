@@ -1,0 +1,1 @@
+"""Alembic migrations of the project store (run by iotvet.store.db.upgrade)."""

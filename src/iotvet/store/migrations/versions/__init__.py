@@ -1,0 +1,1 @@
+"""Alembic revision scripts, oldest first (Alembic reads them by path)."""
