@@ -19,6 +19,7 @@ class ScanContext:
     findings: list[Finding] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # "checks/crypto" → seconds
+    families_ran: list[str] = field(default_factory=list)  # check families that ran on a root
 
     def timed(self, name: str, seconds: float) -> None:
         self.timings[name] = round(self.timings.get(name, 0.0) + seconds, 4)

@@ -8,11 +8,14 @@ what it could not do is worth more than a traceback.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
 import resource
 import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,7 +25,7 @@ from . import __version__
 from .context import ScanContext
 from .errors import InputError
 from .limits import Limits
-from .model import Report, Skipped, Target, Tool
+from .model import Finding, Report, Skipped, Target, Tool
 from .unpack.interface import UnpackResult
 
 Progress = Callable[[str], None]
@@ -38,6 +41,7 @@ class ScanOptions:
     vulndb: Path | None = None
     vulns: bool = True
     checks: bool = True
+    parallel: bool = (os.cpu_count() or 1) > 1  # checks beside inventory in a forked worker
 
 
 def _sha256(path: Path) -> str:
@@ -108,7 +112,7 @@ def scan(
     target: Path, options: ScanOptions | None = None, progress: Progress | None = None
 ) -> Report:
     """Scan one firmware image, extracted directory or single binary and return the report."""
-    from .checks.pipeline import families_ran, run_checks, theme_verdicts
+    from .checks.themes import theme_verdicts
     from .inventory import run_inventory
     from .unpack import unpack
 
@@ -144,14 +148,16 @@ def scan(
             for r in unpacked.roots
         ]
 
+        report.stats.files = sum(len(r.entries) for r in unpacked.roots)  # walk once, pre-fork
+
+        checks = _CheckRun(ctx, options.parallel) if options.checks else None
         with stages.run("inventory"):
             report.components, report.os = run_inventory(ctx, unpacked.kernels)
             ctx.components = report.components
-        report.stats.files = sum(len(r.entries) for r in unpacked.roots)
 
-        if options.checks:
+        if checks is not None:
             with stages.run("checks"):
-                report.findings = run_checks(ctx)
+                report.findings = checks.result()
 
         if options.vulns:
             with stages.run("vulns"):
@@ -163,7 +169,7 @@ def scan(
 
         if options.checks:
             with stages.run("themes"):
-                report.themes = theme_verdicts(report.findings, families_ran(ctx))
+                report.themes = theme_verdicts(report.findings, ctx.families_ran)
     finally:
         if options.keep:
             report.stats.workdir = str(workdir)
@@ -173,6 +179,50 @@ def scan(
     report.stats.duration_s = round(time.perf_counter() - started, 4)
     report.stats.peak_rss_mb = round(peak_rss_mb(), 1)
     return report
+
+
+_CheckResult = tuple[list[Finding], list[Skipped], dict[str, float], list[str]]
+
+
+def _checks_worker(ctx: ScanContext) -> _CheckResult:
+    from .checks.pipeline import run_checks
+
+    already = len(ctx.skipped)
+    findings = run_checks(ctx)
+    return findings, ctx.skipped[already:], ctx.timings, ctx.families_ran
+
+
+class _CheckRun:
+    """The checks stage, started beside the inventory when a second core is there.
+
+    Checks read only the unpacked trees, never the inventory's results, so on a 2-core machine
+    they run in a forked worker while the parent identifies components: the scan then costs
+    unpack + max(inventory, checks) instead of the sum. Without a spare core (or when forking is
+    not possible) they run in-process when their result is asked for.
+    """
+
+    def __init__(self, ctx: ScanContext, parallel: bool) -> None:
+        self.ctx = ctx
+        self.future: Future[_CheckResult] | None = None
+        self.pool: ProcessPoolExecutor | None = None
+        if parallel and "fork" in multiprocessing.get_all_start_methods():
+            self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+            self.future = self.pool.submit(_checks_worker, ctx)
+
+    def result(self) -> list[Finding]:
+        if self.future is None:
+            return _checks_worker(self.ctx)[0]
+        try:
+            findings, skipped, timings, families = self.future.result()
+        finally:
+            assert self.pool is not None
+            self.pool.shutdown()
+        self.ctx.skipped.extend(skipped)
+        for name, seconds in timings.items():
+            self.ctx.timed(name, seconds)
+        self.ctx.findings = findings
+        self.ctx.families_ran = families
+        return findings
 
 
 def _require_content(target: Path, described: Target, unpacked: UnpackResult) -> None:

@@ -9,7 +9,7 @@ from ..model import SEVERITY_ORDER, Finding
 from .registry import families
 from .themes import theme_verdicts
 
-__all__ = ["families_ran", "run_checks", "theme_verdicts"]
+__all__ = ["run_checks", "theme_verdicts"]
 
 
 def run_checks(ctx: ScanContext) -> list[Finding]:
@@ -26,13 +26,9 @@ def run_checks(ctx: ScanContext) -> list[Finding]:
             except Exception as exc:
                 ctx.skip(root.label, f"check family {family.name} failed: {exc!r}", "checks")
             ctx.timed(f"checks/{family.name}", time.perf_counter() - started)
+    ctx.families_ran = [family.name for family in families()] if ctx.roots else []
     findings.sort(key=lambda f: (-SEVERITY_ORDER[f.severity], f.check, f.path or ""))
     for index, finding in enumerate(findings, 1):
         finding.id = f"F{index}"
     ctx.findings = findings
     return findings
-
-
-def families_ran(ctx: ScanContext) -> list[str]:
-    """Names of the families that ran on at least one root (theme verdicts need to know)."""
-    return [family.name for family in families()] if ctx.roots else []
