@@ -2,10 +2,11 @@
 
 Usage:  .venv/bin/python benchmarks/scan.py [IMAGE ...]   (default: every corpus image)
 
-For each image (fastest of ``--repeat`` runs, since a shared machine only ever adds time) it prints the time of every pipeline stage and of every check family, the
-throughput (image MB/s and unpacked MB/s), the peak RSS of the scan, and the ratio of the full scan
-to unblob's extraction alone (same handlers, same machine, same run; goal ≤ 1.5×). Each image is
-measured in a fresh interpreter so that peak RSS belongs to that scan alone.
+For each image (fastest of ``--repeat`` runs, since a shared machine only ever adds time) it
+prints the time of every pipeline stage and of every check family, the throughput (image MB/s and
+unpacked MB/s), the peak RSS of the scan, and the ratio of the full scan to unblob's extraction
+alone (same handlers, same machine, same run; goal ≤ 1.5×). Each run is measured in a fresh
+interpreter so that peak RSS belongs to that scan alone.
 """
 
 from __future__ import annotations
