@@ -168,3 +168,17 @@ def test_database_location(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     assert (tmp_path / "home" / "iotvet.sqlite").exists()
     monkeypatch.setenv("IOTVET_DATABASE_URL", f"sqlite:///{tmp_path / 'other.sqlite'}")
     assert database_url() == f"sqlite:///{tmp_path / 'other.sqlite'}"
+
+
+def test_migrations_render_for_postgresql() -> None:
+    """Offline (--sql) mode renders the migrations as PostgreSQL DDL without a server."""
+    import io
+
+    buffer = io.StringIO()
+    cfg = alembic_config("postgresql://iotvet@localhost/iotvet")
+    cfg.output_buffer = buffer
+    command.upgrade(cfg, "head", sql=True)
+    ddl = buffer.getvalue()
+    for table in Base.metadata.tables:
+        assert f"CREATE TABLE {table} (" in ddl
+    assert "JSON" in ddl and "TIMESTAMP WITH TIME ZONE" in ddl

@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field
 
-from ..model import Component, Finding, Vulnerability
+from ..model import THEMES, Component, Finding, Vulnerability
 from ..vulns.versions import compare
 from .history import History, Release
 
@@ -200,7 +200,7 @@ class Metrics(BaseModel):
     hardening: Trend
     sbom: Trend
     cadence: Cadence
-    themes: dict[str, dict[str, str]]  # {"latest": {theme: worst result over products}}
+    themes: dict[str, dict[str, str | None]]  # {"latest": {theme: worst result over products}}
 
     def value(self, path: str) -> Any:
         """The value at a dotted ``path`` (``update_timeliness.classes.critical.median_days``)."""
@@ -583,8 +583,9 @@ def cadence(history: History, policy: Policy, as_of: date) -> ProductCadence:
     )
 
 
-def _latest_themes(histories: list[History]) -> dict[str, str]:
-    worst: dict[str, str] = {}
+def _latest_themes(histories: list[History]) -> dict[str, str | None]:
+    """Worst verdict per baseline theme over the products' newest releases (None: no verdict)."""
+    worst: dict[str, str | None] = dict.fromkeys(THEMES)
     for history in histories:
         if not history.releases:
             continue
