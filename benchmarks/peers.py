@@ -19,11 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from iotvet.inventory.identity import canonical_name
-
 from iotvet.context import ScanContext
 from iotvet.evaluate import Score, load_truth, score
 from iotvet.inventory import run_inventory
+from iotvet.inventory.identity import canonical_name, load
 from iotvet.limits import Limits
 from iotvet.model import Component
 from iotvet.unpack import unpack
@@ -42,6 +41,14 @@ def ensure_venv(venv: Path) -> Path:
     return python
 
 
+def name_for_cpe(vendor: str, product: str) -> str:
+    """Upstream name of a CPE vendor:product pair, by iotvet's component data (alias fallback)."""
+    for identity in load().components.values():
+        if any(v == vendor and p == product for _part, v, p in identity.cpe):
+            return identity.name
+    return canonical_name(product)
+
+
 def run_cve_bin_tool(python: Path, tree: Path) -> tuple[float, list[Component]]:
     with tempfile.TemporaryDirectory() as home:
         result = Path(home) / "result.json"
@@ -53,7 +60,7 @@ def run_cve_bin_tool(python: Path, tree: Path) -> tuple[float, list[Component]]:
         )
         data = json.loads(result.read_text())
     components = [
-        Component(name=canonical_name(hit["product"]), version=hit["version"])
+        Component(name=name_for_cpe(hit["vendor"], hit["product"]), version=hit["version"])
         for hit in data["found"]
         if hit["version"] and hit["version"] != "UNKNOWN"
     ]
