@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from corpus import corpus_images
-from iotvet.evaluate import load_truth, score
+from corpus import corpus_images, truth_of
+from iotvet.evaluate import score
 from iotvet.inventory.identity import canonical_name
 from iotvet.model import Report
 from iotvet.rootfs import RootFS
@@ -31,7 +31,7 @@ def _root(report: Report) -> RootFS:
 @pytest.mark.parametrize("image", IMAGES, ids=lambda p: p.name)
 def test_inventory_precision_and_recall(image: Path, scanned: Callable[[Path], Report]) -> None:
     report = scanned(image)
-    truth = load_truth(image.with_name(image.name + ".truth.json"))
+    truth = truth_of(image)
     result = score(report.components, truth, _root(report), canonical_name)
     assert result.knowable, "the truth must contain components a scanner can know"
     assert result.precision >= 0.95, f"false positives: {sorted(result.false_positives)}"
@@ -41,7 +41,7 @@ def test_inventory_precision_and_recall(image: Path, scanned: Callable[[Path], R
 @pytest.mark.parametrize("image", IMAGES, ids=lambda p: p.name)
 def test_theme_verdicts_equal_truth(image: Path, scanned: Callable[[Path], Report]) -> None:
     report = scanned(image)
-    truth = load_truth(image.with_name(image.name + ".truth.json"))
+    truth = truth_of(image)
     themes = truth["themes"]
     assert isinstance(themes, dict)
     got = {t.theme: t.result for t in report.themes}
@@ -53,7 +53,7 @@ def test_theme_verdicts_equal_truth(image: Path, scanned: Callable[[Path], Repor
 def test_report_contract(image: Path, scanned: Callable[[Path], Report]) -> None:
     """The JSON follows DESIGN.md's contract: schema id, target hash, layers, evidence paths."""
     report = scanned(image)
-    truth = load_truth(image.with_name(image.name + ".truth.json"))
+    truth = truth_of(image)
     document = json.loads(report.to_json())
     assert document["schema"] == "iotvet/report/1"
     truth_image = truth["image"]

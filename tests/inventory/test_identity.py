@@ -17,6 +17,7 @@ import pytest
 from cpe import CPE
 from packageurl import PackageURL
 
+from corpus import CORPUS, VULNDATA, corpus_images, truth_of
 from iotvet.inventory import identity
 from iotvet.inventory.identity import (
     IdentityData,
@@ -30,8 +31,6 @@ from iotvet.inventory.identity import (
 from iotvet.model import Component
 
 PROJECT = Path(__file__).resolve().parents[2]
-SHARED = PROJECT.parent / "shared"
-CORPUS = SHARED / "corpus" / "images"
 
 # The components issue 2 says the scanner must know (binary identification list).
 ISSUE_2_COMPONENTS = [
@@ -97,9 +96,9 @@ ISSUE_2_COMPONENTS = [
 
 
 def _truth_components() -> list[dict[str, str]]:
-    files = sorted(CORPUS.glob("*.truth.json"))
-    assert len(files) == 4, f"corpus truth files missing under {CORPUS}"
-    return [c for f in files for c in json.loads(f.read_text())["components"]]
+    images = corpus_images()
+    assert len(images) == 4, f"corpus truth files missing under {CORPUS}"
+    return [c for image in images for c in truth_of(image)["components"]]
 
 
 def test_every_known_name_is_canonical() -> None:
@@ -243,7 +242,7 @@ def test_every_cpe_pair_occurs_in_the_nvd_snapshot() -> None:
             sys.executable,
             str(PROJECT / "tools" / "nvd_cpe_pairs.py"),
             "--vulndata",
-            str(SHARED / "vulndata"),
+            str(VULNDATA),
             "--check",
             str(identity.DATA_FILE),
         ],
@@ -257,7 +256,7 @@ def test_every_cpe_pair_occurs_in_the_nvd_snapshot() -> None:
 
 
 def test_osv_snapshot_packages_are_covered() -> None:
-    archive = SHARED / "vulndata" / "osv-oss-fuzz.zip"
+    archive = VULNDATA / "osv-oss-fuzz.zip"
     names = set()
     with zipfile.ZipFile(archive) as zf:
         for member in zf.namelist():

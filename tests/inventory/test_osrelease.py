@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import bz2
 import gzip
-import json
 import lzma
 import os
 from collections.abc import Callable
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from corpus import CORPUS, OPENWRT, corpus_images, truth_of
 from iotvet.context import ScanContext
 from iotvet.inventory.osrelease import (
     IDENTIFIER,
@@ -24,27 +24,7 @@ from iotvet.inventory.osrelease import (
 from iotvet.limits import Limits
 from iotvet.rootfs import RootFS
 from iotvet.unpack.interface import UnpackResult
-
-SHARED = Path(__file__).resolve().parents[3] / "shared"
-CORPUS = SHARED / "corpus" / "images"
-OPENWRT = SHARED / "real" / "openwrt" / "openwrt-22.03.4-ath79-carambola2-rootfs.squashfs"
-
-
-def make_root(
-    base: Path, files: dict[str, str | bytes], links: dict[str, str] | None = None
-) -> RootFS:
-    for inner, content in files.items():
-        host = base / inner.lstrip("/")
-        host.parent.mkdir(parents=True, exist_ok=True)
-        if inner.endswith("/"):
-            host.mkdir(exist_ok=True)
-        else:
-            host.write_bytes(content.encode() if isinstance(content, str) else content)
-    for inner, target in (links or {}).items():
-        host = base / inner.lstrip("/")
-        host.parent.mkdir(parents=True, exist_ok=True)
-        os.symlink(target, host)
-    return RootFS(base)
+from trees import make_root
 
 
 def test_parse_assignments_follows_shell_quoting() -> None:
@@ -225,27 +205,22 @@ def test_kernel_component_and_images(tmp_path: Path) -> None:
 # --- corpus and real images ---------------------------------------------------------------
 
 
-def _truth(image: Path) -> dict[str, object]:
-    return json.loads(image.with_name(image.name + ".truth.json").read_text())
-
-
 def _main_root(result: UnpackResult) -> RootFS:
     roots = [r for r in result.roots if r.exists("/etc")]
     assert len(roots) == 1, f"expected one root file system with /etc, got {result.roots}"
     return roots[0]
 
 
-CORPUS_IMAGES = sorted(p.name.removesuffix(".truth.json") for p in CORPUS.glob("*.truth.json"))
+IMAGES = corpus_images()
 
 
 def test_corpus_is_present() -> None:
-    assert len(CORPUS_IMAGES) == 4, f"corpus images missing under {CORPUS}"
+    assert len(IMAGES) == 4, f"corpus images missing under {CORPUS}"
 
 
-@pytest.mark.parametrize("name", CORPUS_IMAGES)
-def test_corpus_os_facts(name: str, unpacked: Callable[[Path], UnpackResult]) -> None:
-    image = CORPUS / name
-    truth = _truth(image)
+@pytest.mark.parametrize("image", IMAGES, ids=lambda p: p.name)
+def test_corpus_os_facts(image: Path, unpacked: Callable[[Path], UnpackResult]) -> None:
+    truth = truth_of(image)
     facts = truth["image"]
     assert isinstance(facts, dict)
     root = _main_root(unpacked(image))

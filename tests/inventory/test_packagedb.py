@@ -7,7 +7,6 @@ installed-database letters), never from what the parsers print.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -27,27 +26,7 @@ from iotvet.inventory.packagedb.opkg import source_name, split_opkg_version
 from iotvet.limits import Limits
 from iotvet.model import Component
 from iotvet.rootfs import RootFS
-
-
-def make_root(
-    base: Path,
-    files: dict[str, str | bytes],
-    links: dict[str, str] | None = None,
-    limits: Limits | None = None,
-) -> RootFS:
-    """A root file system on disk: inner path -> content; directories end with "/"."""
-    for inner, content in files.items():
-        host = base / inner.lstrip("/")
-        if inner.endswith("/"):
-            host.mkdir(parents=True, exist_ok=True)
-            continue
-        host.parent.mkdir(parents=True, exist_ok=True)
-        host.write_bytes(content.encode() if isinstance(content, str) else content)
-    for inner, target in (links or {}).items():
-        host = base / inner.lstrip("/")
-        host.parent.mkdir(parents=True, exist_ok=True)
-        os.symlink(target, host)
-    return RootFS(base, limits=limits or Limits())
+from trees import make_root
 
 
 def scan(identifier: object, root: RootFS) -> tuple[dict[str, Component], ScanContext]:

@@ -9,12 +9,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
 from packageurl import PackageURL
 
+from corpus import CORPUS, OPENWRT, openwrt_manifest, truth_of
 from iotvet.context import ScanContext
 from iotvet.inventory.packagedb.dpkg import IDENTIFIER as DPKG
 from iotvet.inventory.packagedb.opkg import IDENTIFIER as OPKG
@@ -22,14 +22,7 @@ from iotvet.model import Component
 from iotvet.rootfs import RootFS
 from iotvet.unpack.interface import UnpackResult
 
-SHARED = Path(__file__).resolve().parents[3] / "shared"
-CORPUS = SHARED / "corpus" / "images"
-REAL = SHARED / "real"
 BOREALIS = CORPUS / "borealis_igw640_fw_3.2.0.jffs2"
-OPENWRT = REAL / "openwrt" / "openwrt-22.03.4-ath79-carambola2-rootfs.squashfs"
-OPENWRT_MANIFEST = (
-    REAL / "openwrt" / "22.03.4-rsync__openwrt-ath79-generic-8dev_carambola2.manifest"
-)
 
 
 def _root_with(result: UnpackResult, inner: str) -> RootFS:
@@ -50,7 +43,7 @@ def _purl_key(purl: str) -> tuple[object, ...]:
 
 
 def test_dpkg_matches_borealis_truth(unpacked: Callable[[Path], UnpackResult]) -> None:
-    truth = json.loads(BOREALIS.with_name(BOREALIS.name + ".truth.json").read_text())
+    truth = truth_of(BOREALIS)
     assert truth["distribution_base"]["package_database_in_image"] == "/var/lib/dpkg/status"
     root = _root_with(unpacked(BOREALIS), "/var/lib/dpkg/status")
     found, ctx = _identify(DPKG, root)
@@ -83,17 +76,8 @@ def test_dpkg_matches_borealis_truth(unpacked: Callable[[Path], UnpackResult]) -
     assert ctx.skipped == []
 
 
-def _manifest() -> dict[str, str]:
-    entries = {}
-    for line in OPENWRT_MANIFEST.read_text().splitlines():
-        name, sep, version = line.partition(" - ")
-        assert sep, f"unexpected manifest line {line!r}"
-        entries[name.strip()] = version.strip()
-    return entries
-
-
 def test_opkg_matches_openwrt_manifest(unpacked: Callable[[Path], UnpackResult]) -> None:
-    manifest = _manifest()
+    manifest = openwrt_manifest()
     assert len(manifest) == 111
     root = _root_with(unpacked(OPENWRT), "/usr/lib/opkg/status")
     found, ctx = _identify(OPKG, root)

@@ -13,13 +13,13 @@ whose README names their BusyBox versions — a check that the rules generalise 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from corpus import OPENWRT, REAL, corpus_images, openwrt_manifest, truth_of
 from iotvet.context import ScanContext
 from iotvet.inventory import identity
 from iotvet.inventory.attribution import BinarySignatureIdentifier
@@ -27,26 +27,10 @@ from iotvet.model import Component
 from iotvet.rootfs import RootFS
 from iotvet.unpack.interface import UnpackResult
 
-SHARED = Path(__file__).resolve().parents[3] / "shared"
-CORPUS = SHARED / "corpus" / "images"
-REAL = SHARED / "real"
-OPENWRT = REAL / "openwrt" / "openwrt-22.03.4-ath79-carambola2-rootfs.squashfs"
-OPENWRT_MANIFEST = (
-    REAL / "openwrt" / "22.03.4-rsync__openwrt-ath79-generic-8dev_carambola2.manifest"
-)
-
 #: Spellings of the same project (the truth names packages' upstream projects).
 ALIASES = {"libcurl": "curl"}
 PRECISION = 0.95
 RECALL = 0.90
-
-
-def _images() -> list[Path]:
-    images = sorted(
-        p.with_name(p.name.removesuffix(".truth.json")) for p in CORPUS.glob("*.truth.json")
-    )
-    assert images, f"no corpus truth files under {CORPUS}"
-    return images
 
 
 def _identify(result: UnpackResult) -> tuple[list[Component], list[RootFS]]:
@@ -88,11 +72,11 @@ def _eligible(truth: dict[str, object], roots: list[RootFS]) -> set[tuple[str, s
     return found
 
 
-@pytest.mark.parametrize("image", _images(), ids=lambda p: p.name)
+@pytest.mark.parametrize("image", corpus_images(), ids=lambda p: p.name)
 def test_precision_and_recall_on_corpus(
     image: Path, unpacked: Callable[[Path], UnpackResult]
 ) -> None:
-    truth = json.loads(image.with_name(image.name + ".truth.json").read_text())
+    truth = truth_of(image)
     components, roots = _identify(unpacked(image))
     reported = _reported(components)
     expected = {(c["name"], c["upstream_version"]) for c in truth["components"]}
@@ -120,10 +104,7 @@ def test_precision_and_recall_on_corpus(
 def _openwrt_manifest() -> dict[str, set[str]]:
     """Upstream name -> versions the OpenWrt manifest gives for it (release-style only)."""
     versions: dict[str, set[str]] = {}
-    for line in OPENWRT_MANIFEST.read_text().splitlines():
-        package, _, version = line.partition(" - ")
-        if not version:
-            continue
+    for package, version in openwrt_manifest().items():
         upstream = version.rsplit("-", 1)[0]  # drop the OpenWrt package release
         upstream = identity.normalise_version(identity.upstream_name(package), upstream) or upstream
         versions.setdefault(identity.upstream_name(package), set()).add(upstream)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import zxingcpp
-from corpus_reports import DATA, PW, all_truths, failing, report_from_truth, truth
+from corpus_reports import COMPLETE, PW, all_truths, failing, report_from_truth, truth
 from corpus_reports import without_world_writable as clean_truth
 from PIL import Image
 
@@ -19,10 +19,8 @@ from iotvet.label.qr import symbol, write_qr
 from iotvet.label.record import registry_record
 from iotvet.model import Report, Verdict
 from iotvet.standards.catalog import load_catalog
-from iotvet.standards.declarations import load_declarations
 from iotvet.standards.engine import assess
 
-COMPLETE = load_declarations(DATA / "complete.yaml")
 URL = "https://registry.dunmore.example/ds2"
 
 

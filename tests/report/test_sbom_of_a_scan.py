@@ -15,10 +15,10 @@ from packageurl import PackageURL
 from spdx_tools.spdx.parser.parse_anything import parse_file
 from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 
+from corpus import CORPUS, truth_of
 from iotvet.model import Report
 from iotvet.report.registry import render
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "images"
 IMAGE = CORPUS / "borealis_igw640_fw_3.2.0.jffs2"  # has a dpkg status file and binaries
 
 
@@ -28,11 +28,6 @@ def report(scanned: Callable[[Path], Report]) -> Report:
     result = scanned(IMAGE)
     assert result.components, "the scan found no components: nothing to check the SBOMs against"
     return result
-
-
-def _truth() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(IMAGE.with_name(IMAGE.name + ".truth.json").read_text())
-    return data
 
 
 def _canonical(purl: str) -> str:
@@ -55,7 +50,7 @@ def test_cyclonedx_of_a_scan(report: Report) -> None:
 
     bom = json.loads(text)
     firmware = bom["metadata"]["component"]
-    assert firmware["hashes"] == [{"alg": "SHA-256", "content": _truth()["image"]["sha256"]}]
+    assert firmware["hashes"] == [{"alg": "SHA-256", "content": truth_of(IMAGE)["image"]["sha256"]}]
     listed = [c for c in _walk(bom["components"]) if c.get("purl")]
     by_purl: dict[str, list[dict[str, Any]]] = {}
     for c in listed:

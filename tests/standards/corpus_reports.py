@@ -11,16 +11,18 @@ the same truth facts, never from the engine's output.
 from __future__ import annotations
 
 import copy
-import json
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from iotvet.model import Component, Finding, Report, Target, ThemeVerdict, Tool
+from corpus import CORPUS, corpus_images, truth_of
+from iotvet.model import Component, Finding, Report, Target, ThemeVerdict, Tool, Verdict
 from iotvet.standards.catalog import REGIMES, load_catalog
+from iotvet.standards.declarations import load_declarations
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "images"
 DATA = Path(__file__).resolve().parent / "data"
+COMPLETE = load_declarations(DATA / "complete.yaml")
+PARTIAL = load_declarations(DATA / "partial.yaml")
 
 PW = "no-universal-default-password"
 COM = "secure-communication"
@@ -32,30 +34,24 @@ ATT = "minimised-attack-surface"
 CLEARTEXT = {"telnet", "http", "mqtt", "ftp", "tftp", "rtsp"}
 
 
-def truth_files() -> list[Path]:
-    files = sorted(CORPUS.glob("*.truth.json"))
-    assert files, (
-        f"no corpus truth files under {CORPUS}: the tests need ../shared beside the project"
-    )
-    return files
-
-
-@cache
-def _load(path: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(path.read_text())
-    return data
+_load = cache(truth_of)  # each truth file read once; callers get deep copies
 
 
 def truth(name: str) -> dict[str, Any]:
     """The truth of the corpus image whose file name starts with ``name``."""
-    for path in truth_files():
-        if path.name.startswith(name):
-            return copy.deepcopy(_load(path))
+    for image in corpus_images():
+        if image.name.startswith(name):
+            return copy.deepcopy(_load(image))
     raise AssertionError(f"no corpus image starting with {name!r} under {CORPUS}")
 
 
 def all_truths() -> list[dict[str, Any]]:
-    return [copy.deepcopy(_load(p)) for p in truth_files()]
+    return [copy.deepcopy(_load(image)) for image in corpus_images()]
+
+
+def by_id(verdicts: list[Verdict]) -> dict[tuple[str, str], Verdict]:
+    """Verdicts keyed by (regime, requirement)."""
+    return {(v.regime, v.requirement): v for v in verdicts}
 
 
 def failing(t: dict[str, Any], theme: str) -> bool:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 
-RESEARCH = Path(__file__).resolve().parents[3] / "shared" / "reference" / "standards-research.md"
+from corpus import SHARED
+
+RESEARCH = SHARED / "reference" / "standards-research.md"
 _KINDS = re.compile(r"\b(FW|DT|DOC|PROC)\b")
 _TICKS = re.compile(r"`([A-Z]+)`")
 

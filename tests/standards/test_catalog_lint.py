@@ -16,6 +16,15 @@ def _ids(regime: str, prefix: str = "") -> list[str]:
     return [r.id for r in load_catalog(regime).requirements if r.id.startswith(prefix)]
 
 
+def _assert_kinds_and_checks(regime: str, rows: list[R.Row]) -> None:
+    """Each research row's evidence kinds and check codes are those of the catalog entry."""
+    catalog = load_catalog(regime)
+    for row in rows:
+        req = catalog.get(row.id)
+        assert req.evidence_kinds == row.evidence_kinds, row.id
+        assert req.checks == row.checks, row.id
+
+
 def test_every_catalog_lints_clean() -> None:
     assert lint_all() == []
 
@@ -56,11 +65,7 @@ def test_unique_ids_sources_and_rules(catalog: Catalog) -> None:
 def test_nist_ids_evidence_and_checks_match_research() -> None:
     rows = R.nist()
     assert [r.id for r in rows] == _ids("nist-ir-8425")
-    catalog = load_catalog("nist-ir-8425")
-    for row in rows:
-        req = catalog.get(row.id)
-        assert req.evidence_kinds == row.evidence_kinds, row.id
-        assert req.checks == row.checks, row.id
+    _assert_kinds_and_checks("nist-ir-8425", rows)
 
 
 def test_etsi_provisions_statuses_and_counts_match_research() -> None:
@@ -75,8 +80,7 @@ def test_etsi_provisions_statuses_and_counts_match_research() -> None:
         req = catalog.get(row.id)
         assert req.status == row.cells[2], row.id
         assert (req.v2_id, req.v2_status) == R.v2_expectation(row), row.id
-        assert req.evidence_kinds == row.evidence_kinds, row.id
-        assert req.checks == row.checks, row.id
+    _assert_kinds_and_checks("etsi-en-303-645", rows)
 
 
 def test_etsi_conditions_and_features_are_all_answerable() -> None:
@@ -91,22 +95,15 @@ def test_cra_matches_research() -> None:
     article14 = _ids("eu-cra", "CRA-14.")
     assert len(article14) == R.cra_article14_count()
     assert [r.id for r in rows] == [i for i in _ids("eu-cra") if i not in article14]
-    catalog = load_catalog("eu-cra")
-    for row in rows:
-        req = catalog.get(row.id)
-        assert req.evidence_kinds == row.evidence_kinds, row.id
-        assert req.checks == row.checks, row.id
+    _assert_kinds_and_checks("eu-cra", rows)
 
 
 def test_psti_matches_research() -> None:
     rows = R.psti()
     assert [r.id for r in rows] == _ids("uk-psti", "PSTI-")[: len(rows)]
     assert len(_ids("uk-psti", "PSTI-SoC-")) == R.psti_statement_items()
+    _assert_kinds_and_checks("uk-psti", rows)
     catalog = load_catalog("uk-psti")
-    for row in rows:
-        req = catalog.get(row.id)
-        assert req.evidence_kinds == row.evidence_kinds
-        assert req.checks == row.checks
     deemed = R.psti_deemed()
     for pid, provisions in deemed.items():
         mapped = {m.split(":", 1)[1] for m in catalog.get(pid).maps_to}
@@ -116,11 +113,7 @@ def test_psti_matches_research() -> None:
 def test_fcc_registry_matches_research() -> None:
     rows = R.fcc()
     assert [r.id for r in rows] == _ids("fcc-registry")
-    catalog = load_catalog("fcc-registry")
-    for row in rows:
-        req = catalog.get(row.id)
-        assert req.evidence_kinds == row.evidence_kinds, row.id
-        assert req.checks == row.checks, row.id
+    _assert_kinds_and_checks("fcc-registry", rows)
 
 
 @pytest.mark.parametrize(

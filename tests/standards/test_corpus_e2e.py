@@ -17,29 +17,27 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import typer
 from corpus_reports import (
     ATT,
+    COMPLETE,
     DATA,
+    PARTIAL,
     PW,
     all_truths,
+    by_id,
     failing,
     permissions_loose,
     services_exposed,
     single_theme_requirements,
 )
-from typer.testing import CliRunner
+from standards_cli import invoke
 
+from corpus import CORPUS
 from iotvet.label.eligibility import eligibility
-from iotvet.model import Report, Verdict
+from iotvet.model import Report
 from iotvet.pipeline import ScanOptions, scan
-from iotvet.standards.cli import register
-from iotvet.standards.declarations import load_declarations
 from iotvet.standards.engine import assess
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "images"
-COMPLETE = load_declarations(DATA / "complete.yaml")
-PARTIAL = load_declarations(DATA / "partial.yaml")
 TRUTHS = all_truths()
 
 
@@ -49,17 +47,13 @@ def _image(t: dict[str, Any]) -> Path:
     return path
 
 
-def _by_id(verdicts: list[Verdict]) -> dict[tuple[str, str], Verdict]:
-    return {(v.regime, v.requirement): v for v in verdicts}
-
-
 @pytest.mark.parametrize("t", TRUTHS, ids=lambda t: t["image"]["name"])
 def test_scanned_images_with_complete_and_partial_declarations(
     t: dict[str, Any], scanned: Callable[[Path], Report]
 ) -> None:
     report = scanned(_image(t))
     for decl in (COMPLETE, PARTIAL):
-        v = _by_id(assess(report, decl, ["all"]))
+        v = by_id(assess(report, decl, ["all"]))
         if failing(t, PW):
             for key in [
                 ("uk-psti", "PSTI-1"),
@@ -73,7 +67,7 @@ def test_scanned_images_with_complete_and_partial_declarations(
                 assert v[(regime, rid)].result in expected, (regime, rid, v[(regime, rid)].reason)
         assert v[("nist-ir-8425", "IAC-1a")].result == ("fail" if services_exposed(t) else "pass")
         assert v[("nist-ir-8425", "IAC-1c")].result == ("fail" if permissions_loose(t) else "pass")
-    partial = _by_id(assess(report, PARTIAL, ["uk-psti"]))
+    partial = by_id(assess(report, PARTIAL, ["uk-psti"]))
     assert partial[("uk-psti", "PSTI-3")].result == "pass"
     assert partial[("uk-psti", "PSTI-2")].result == "needs-declaration"
 
@@ -84,19 +78,7 @@ def test_malformed_declaration_is_refused_for_every_image(
 ) -> None:
     report_path = tmp_path / "report.json"
     report_path.write_text(scanned(_image(t)).to_json())
-    app = typer.Typer()
-    register(app)
-    result = CliRunner().invoke(
-        app,
-        [
-            "assess",
-            str(report_path),
-            "-d",
-            str(DATA / "malformed.yaml"),
-            "-o",
-            str(tmp_path / "out"),
-        ],
-    )
+    result = invoke("assess", report_path, "-d", DATA / "malformed.yaml", "-o", tmp_path / "out")
     assert result.exit_code == 2
     assert "malformed.yaml" in result.output and "updates.automatic" in result.output
 
@@ -151,19 +133,7 @@ def test_fixed_clean_image_is_label_eligible(
     assert label.eligible, [(b.requirement, b.reason) for b in label.blockers]
     report_path = tmp_path / "fixed.json"
     report_path.write_text(fixed.to_json())
-    app = typer.Typer()
-    register(app)
-    result = CliRunner().invoke(
-        app,
-        [
-            "label",
-            str(report_path),
-            "-d",
-            str(DATA / "complete.yaml"),
-            "-o",
-            str(tmp_path / "label"),
-        ],
-    )
+    result = invoke("label", report_path, "-d", DATA / "complete.yaml", "-o", tmp_path / "label")
     assert result.exit_code == 0, result.output
     assert (tmp_path / "label" / "label.pdf").exists()
     assert (tmp_path / "label" / "registry-record.json").exists()

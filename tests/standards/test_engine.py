@@ -13,9 +13,11 @@ from typing import Any
 import pytest
 from corpus_reports import (
     ATT,
-    DATA,
+    COMPLETE,
+    PARTIAL,
     PW,
     all_truths,
+    by_id,
     failing,
     permissions_loose,
     report_from_truth,
@@ -26,19 +28,13 @@ from corpus_reports import (
 )
 
 from iotvet.label.eligibility import eligibility
-from iotvet.model import Finding, Report, Skipped, ThemeVerdict, Verdict, Vulnerability
+from iotvet.model import Finding, Report, Skipped, ThemeVerdict, Vulnerability
 from iotvet.standards.catalog import REGIMES, load_catalog
-from iotvet.standards.declarations import Declarations, load_declarations
+from iotvet.standards.declarations import Declarations
 from iotvet.standards.engine import assess
 
-COMPLETE = load_declarations(DATA / "complete.yaml")
-PARTIAL = load_declarations(DATA / "partial.yaml")
 DECLS = {"none": None, "partial": PARTIAL, "complete": COMPLETE}
 TRUTHS = all_truths()
-
-
-def _by_id(verdicts: list[Verdict]) -> dict[tuple[str, str], Verdict]:
-    return {(v.regime, v.requirement): v for v in verdicts}
 
 
 def _name(t: dict[str, Any]) -> str:
@@ -63,7 +59,7 @@ def test_every_requirement_gets_one_verdict(t: dict[str, Any], decl_name: str) -
 def test_default_password_fails_psti1_en_5_1_1_and_nist_interface_access(
     t: dict[str, Any], decl_name: str
 ) -> None:
-    v = _by_id(assess(report_from_truth(t), DECLS[decl_name], ["all"]))
+    v = by_id(assess(report_from_truth(t), DECLS[decl_name], ["all"]))
     keys = [("uk-psti", "PSTI-1"), ("etsi-en-303-645", "5.1-1"), ("nist-ir-8425", "IAC-1b")]
     if failing(t, PW):
         for key in keys:
@@ -82,7 +78,7 @@ def test_default_password_fails_psti1_en_5_1_1_and_nist_interface_access(
 @pytest.mark.parametrize("t", TRUTHS, ids=_name)
 def test_theme_results_carry_to_every_mapped_requirement(t: dict[str, Any]) -> None:
     for decl in DECLS.values():
-        v = _by_id(assess(report_from_truth(t), decl, ["all"]))
+        v = by_id(assess(report_from_truth(t), decl, ["all"]))
         for regime, rid, theme in single_theme_requirements():
             result = v[(regime, rid)].result
             if theme not in t["themes"]:
@@ -95,7 +91,7 @@ def test_theme_results_carry_to_every_mapped_requirement(t: dict[str, Any]) -> N
 
 @pytest.mark.parametrize("t", TRUTHS, ids=_name)
 def test_scoped_requirements_follow_the_planted_facts(t: dict[str, Any]) -> None:
-    v = _by_id(assess(report_from_truth(t), COMPLETE, ["nist-ir-8425", "etsi-en-303-645"]))
+    v = by_id(assess(report_from_truth(t), COMPLETE, ["nist-ir-8425", "etsi-en-303-645"]))
     assert v[("nist-ir-8425", "IAC-1a")].result == ("fail" if services_exposed(t) else "pass")
     assert v[("nist-ir-8425", "IAC-1c")].result == ("fail" if permissions_loose(t) else "pass")
     assert v[("etsi-en-303-645", "5.6-7")].result == ("fail" if permissions_loose(t) else "pass")
@@ -111,8 +107,8 @@ def test_declaration_decided_requirements(t: dict[str, Any]) -> None:
     report = report_from_truth(t)
     for regime in REGIMES:
         catalog = load_catalog(regime)
-        none = _by_id(assess(report, None, [regime]))
-        full = _by_id(assess(report, COMPLETE, [regime]))
+        none = by_id(assess(report, None, [regime]))
+        full = by_id(assess(report, COMPLETE, [regime]))
         for r in catalog.requirements:
             if r.decide.kind != "declaration" or r.decide.ics_justifications:
                 continue
@@ -123,7 +119,7 @@ def test_declaration_decided_requirements(t: dict[str, Any]) -> None:
 
 
 def test_partial_declaration_decides_what_it_declares() -> None:
-    v = _by_id(assess(report_from_truth(truth("dunmore")), PARTIAL, ["all"]))
+    v = by_id(assess(report_from_truth(truth("dunmore")), PARTIAL, ["all"]))
     assert v[("uk-psti", "PSTI-3")].result == "pass"  # support period end date and URL declared
     assert v[("fcc-registry", "fcc-reg-9")].result == "pass"
     assert v[("eu-cra", "CRA-II.6")].result == "pass"  # contact declared
@@ -201,14 +197,14 @@ def test_unpatched_kev_fails_vulnerability_handling_in_every_regime() -> None:
     clean = report_from_truth(without_world_writable(truth("dunmore")))
     expected = {(c, r.id) for c in REGIMES for r in load_catalog(c).requirements if r.decide.vulns}
     assert {c for c, _ in expected} >= {"nist-ir-8425", "etsi-en-303-645", "eu-cra"}
-    hit = _by_id(assess(_with_vulns(clean, _kev()), COMPLETE, ["all"]))
-    base = _by_id(assess(_with_vulns(clean), COMPLETE, ["all"]))
+    hit = by_id(assess(_with_vulns(clean, _kev()), COMPLETE, ["all"]))
+    base = by_id(assess(_with_vulns(clean), COMPLETE, ["all"]))
     for key in expected:
         assert hit[key].result == "fail", key
         assert "CVE-2099-0001" in hit[key].evidence
         assert base[key].result == "pass", (key, base[key].reason)
     assert not eligibility(list(hit.values())).eligible
-    fixed = _by_id(assess(_with_vulns(clean, _kev("fixed")), COMPLETE, ["all"]))
+    fixed = by_id(assess(_with_vulns(clean, _kev("fixed")), COMPLETE, ["all"]))
     assert all(fixed[key].result == "pass" for key in expected)
 
 
@@ -217,15 +213,15 @@ def test_known_exploitable_vulnerabilities_need_analysis() -> None:
     high = Vulnerability(id="CVE-2099-0002", component="curl@7.88.1", severity="high")
     low = Vulnerability(id="CVE-2099-0003", component="curl@7.88.1", severity="low")
     key = ("eu-cra", "CRA-I.2a")
-    assert _by_id(assess(_with_vulns(clean, high), None, ["eu-cra"]))[key].result == "inconclusive"
-    assert _by_id(assess(_with_vulns(clean, low), None, ["eu-cra"]))[key].result == "pass"
-    assert _by_id(assess(clean, None, ["eu-cra"]))[key].result == "inconclusive"  # no vuln data
+    assert by_id(assess(_with_vulns(clean, high), None, ["eu-cra"]))[key].result == "inconclusive"
+    assert by_id(assess(_with_vulns(clean, low), None, ["eu-cra"]))[key].result == "pass"
+    assert by_id(assess(clean, None, ["eu-cra"]))[key].result == "inconclusive"  # no vuln data
     crashed = _with_vulns(clean)  # the stage ran but crashed: an empty list proves nothing
     crashed.skipped.append(Skipped(path="x", reason="vulns failed", stage="vulns"))
-    assert _by_id(assess(crashed, None, ["eu-cra"]))[key].result == "inconclusive"
+    assert by_id(assess(crashed, None, ["eu-cra"]))[key].result == "inconclusive"
     no_db = _with_vulns(clean)  # the stage ran, but without a vulnerability database
     no_db.data_sources = {"available": False, "note": "no vulnerability database"}
-    assert _by_id(assess(no_db, None, ["eu-cra"]))[key].result == "inconclusive"
+    assert by_id(assess(no_db, None, ["eu-cra"]))[key].result == "inconclusive"
 
 
 # --- evidence corner cases ---------------------------------------------------------------------
@@ -242,14 +238,14 @@ def _report(findings: list[Finding], themes: list[ThemeVerdict]) -> Report:
 def test_missing_theme_verdict_uses_tagged_findings_or_stays_inconclusive() -> None:
     report = _report([], [])
     report.themes = [t for t in report.themes if t.theme != "logging"]
-    v = _by_id(assess(report, None, ["nist-ir-8425"]))
+    v = by_id(assess(report, None, ["nist-ir-8425"]))
     assert v[("nist-ir-8425", "CSA-1")].result == "inconclusive"
     report.findings = [
         Finding(
             id="F9", check="logging.none", severity="medium", title="no log", themes=["logging"]
         )
     ]
-    v = _by_id(assess(report, None, ["nist-ir-8425"]))
+    v = by_id(assess(report, None, ["nist-ir-8425"]))
     assert v[("nist-ir-8425", "CSA-1")].result == "fail"
     assert "F9" in v[("nist-ir-8425", "CSA-1")].evidence
 
@@ -257,7 +253,7 @@ def test_missing_theme_verdict_uses_tagged_findings_or_stays_inconclusive() -> N
 def test_scoped_theme_failure_of_unknown_family_is_not_a_pass() -> None:
     finding = Finding(id="F1", check="newfamily.thing", severity="high", title="?", themes=[ATT])
     report = _report([finding], [ThemeVerdict(theme=ATT, result="fail", findings=["F1"])])
-    v = _by_id(assess(report, None, ["nist-ir-8425", "eu-cra"]))
+    v = by_id(assess(report, None, ["nist-ir-8425", "eu-cra"]))
     assert v[("nist-ir-8425", "IAC-1c")].result == "inconclusive"
     assert v[("eu-cra", "CRA-I.2j")].result == "fail"  # unscoped: the theme decides alone
     renamed = Finding(
@@ -269,7 +265,7 @@ def test_scoped_theme_failure_of_unknown_family_is_not_a_pass() -> None:
         themes=[ATT],
     )
     report = _report([renamed], [ThemeVerdict(theme=ATT, result="fail", findings=["F1"])])
-    v = _by_id(assess(report, None, ["nist-ir-8425"]))
+    v = by_id(assess(report, None, ["nist-ir-8425"]))
     assert v[("nist-ir-8425", "IAC-1c")].result == "fail"  # family prefix, not the full check id
     assert v[("nist-ir-8425", "IAC-1a")].result == "pass"
 
@@ -290,21 +286,21 @@ def test_declared_absence_makes_not_applicable_unless_evidence_fails() -> None:
     acme = report_from_truth(truth("acme"))
     decl = _decl(features__passwords=False)
     assert (
-        _by_id(assess(clean, decl, ["etsi-en-303-645"]))[("etsi-en-303-645", "5.1-1")].result
+        by_id(assess(clean, decl, ["etsi-en-303-645"]))[("etsi-en-303-645", "5.1-1")].result
         == "not-applicable"
     )
-    contradicted = _by_id(assess(acme, decl, ["etsi-en-303-645"]))[("etsi-en-303-645", "5.1-1")]
+    contradicted = by_id(assess(acme, decl, ["etsi-en-303-645"]))[("etsi-en-303-645", "5.1-1")]
     assert contradicted.result == "fail"
     assert "declared not applicable" in contradicted.reason
 
 
 def test_declared_false_fails_and_needs_justification_for_recommendations() -> None:
     clean = report_from_truth(without_world_writable(truth("dunmore")))
-    v = _by_id(assess(clean, COMPLETE, ["etsi-en-303-645"]))
+    v = by_id(assess(clean, COMPLETE, ["etsi-en-303-645"]))
     assert v[("etsi-en-303-645", "5.7-1")].result == "fail"  # secure boot declared not implemented
     assert v[("etsi-en-303-645", "5.0-1")].result == "pass"  # … and justified in ics
     unjustified = _decl(ics={})
-    v = _by_id(assess(clean, unjustified, ["etsi-en-303-645"]))
+    v = by_id(assess(clean, unjustified, ["etsi-en-303-645"]))
     assert v[("etsi-en-303-645", "5.0-1")].result == "needs-declaration"
     assert "5.7-1" in v[("etsi-en-303-645", "5.0-1")].reason
 
@@ -317,9 +313,9 @@ def test_support_period_length() -> None:
         support_period__end_date=dt.date(2027, 1, 1),
         support_period__rationale=None,
     )
-    assert _by_id(assess(clean, short, ["eu-cra"]))[("eu-cra", "CRA-13.8")].result == "fail"
+    assert by_id(assess(clean, short, ["eu-cra"]))[("eu-cra", "CRA-13.8")].result == "fail"
     reasoned = _decl(support_period__start_date=start, support_period__end_date=dt.date(2027, 1, 1))
-    assert _by_id(assess(clean, reasoned, ["eu-cra"]))[("eu-cra", "CRA-13.8")].result == "pass"
+    assert by_id(assess(clean, reasoned, ["eu-cra"]))[("eu-cra", "CRA-13.8")].result == "pass"
 
 
 def test_conditional_declaration_rule() -> None:
@@ -327,11 +323,11 @@ def test_conditional_declaration_rule() -> None:
     no_unique = _decl(
         features__preinstalled_unique_passwords=False, capabilities__unique_password_generation={}
     )
-    assert _by_id(assess(clean, no_unique, ["uk-psti"]))[("uk-psti", "PSTI-1")].result == "pass"
+    assert by_id(assess(clean, no_unique, ["uk-psti"]))[("uk-psti", "PSTI-1")].result == "pass"
     unknown = _decl(
         features__preinstalled_unique_passwords=None, capabilities__unique_password_generation={}
     )
-    v = _by_id(assess(clean, unknown, ["uk-psti"]))[("uk-psti", "PSTI-1")]
+    v = by_id(assess(clean, unknown, ["uk-psti"]))[("uk-psti", "PSTI-1")]
     assert v.result == "needs-declaration"
     assert "features.preinstalled_unique_passwords" in v.reason
 

@@ -11,19 +11,17 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from corpus_reports import DATA, report_from_truth, truth, without_world_writable
+from corpus_reports import COMPLETE, report_from_truth, truth, without_world_writable
 from trestle.oscal.assessment_results import AssessmentResults
 
 from iotvet.model import Report, Verdict
 from iotvet.standards.attestation import AttestationError, build_attestation, validate
 from iotvet.standards.catalog import REGIMES, load_catalog
-from iotvet.standards.declarations import Declarations, load_declarations
+from iotvet.standards.declarations import Declarations
 from iotvet.standards.engine import assess
 from iotvet.standards.ics import ics_csv, ics_rows
 from iotvet.standards.matrix import render_matrix, write_matrix
 from iotvet.standards.oscal import build_assessment_results, control_id, render_oscal
-
-COMPLETE = load_declarations(DATA / "complete.yaml")
 
 
 class _Headings(HTMLParser):

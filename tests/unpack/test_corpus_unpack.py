@@ -7,7 +7,6 @@ independent extractors), never against our own output.
 from __future__ import annotations
 
 import hashlib
-import json
 import posixpath
 import stat
 from collections.abc import Callable
@@ -15,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from corpus import corpus_images, truth_of
 from iotvet.unpack.interface import UnpackResult
-
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "images"
 
 # Truth layer type → the unblob handler names that stand for it.
 HANDLERS = {
@@ -29,16 +27,6 @@ HANDLERS = {
     "cpio": {"cpio_portable_ascii", "cpio_portable_ascii_crc", "cpio_portable_old_ascii"},
     "ext4": {"extfs"},
 }
-
-
-def _images() -> list[Path]:
-    images = sorted(p.with_name(p.name[: -len(".truth.json")]) for p in CORPUS.glob("*.truth.json"))
-    assert images, f"corpus missing under {CORPUS}"
-    return images
-
-
-def _truth(image: Path) -> dict:  # type: ignore[type-arg]
-    return json.loads(image.with_name(image.name + ".truth.json").read_text())
 
 
 def _resolve(links: dict[str, str], path: str) -> str:
@@ -69,20 +57,20 @@ def _chain(layers: list) -> list[str]:  # type: ignore[type-arg]
     return []
 
 
-@pytest.fixture(params=_images(), ids=lambda p: p.name)
+@pytest.fixture(params=corpus_images(), ids=lambda p: p.name)
 def image(request: pytest.FixtureRequest) -> Path:
     return request.param  # type: ignore[no-any-return]
 
 
 def test_layer_chain_matches_truth(image: Path, unpacked: Callable[[Path], UnpackResult]) -> None:
     result = unpacked(image)
-    truth_types = [layer["type"] for layer in _truth(image)["format_layers"]]
+    truth_types = [layer["type"] for layer in truth_of(image)["format_layers"]]
     chain = _chain(result.layers)
     assert len(chain) == len(truth_types), (chain, truth_types)
     for fmt, expected in zip(chain, truth_types, strict=True):
         assert fmt in HANDLERS[expected], (fmt, expected)
     top = result.layers[0]
-    truth_top = _truth(image)["format_layers"][0]
+    truth_top = truth_of(image)["format_layers"][0]
     assert (top.offset, top.size) == (truth_top["offset"], truth_top["size"])
 
 
@@ -90,7 +78,7 @@ def test_root_file_system_matches_manifest(
     image: Path, unpacked: Callable[[Path], UnpackResult]
 ) -> None:
     result = unpacked(image)
-    truth = _truth(image)
+    truth = truth_of(image)
     roots = [r for r in result.roots if r.kind in ("rootfs", "initramfs")]
     assert len(roots) == 1, [(r.kind, r.label) for r in result.roots]
     root = roots[0]
@@ -128,7 +116,7 @@ def test_planted_permissions_are_visible(
 ) -> None:
     """Setuid and world-writable entries keep exactly the mode the builder planted."""
     root = next(r for r in unpacked(image).roots if r.kind in ("rootfs", "initramfs"))
-    findings = _truth(image)["findings"]
+    findings = truth_of(image)["findings"]
     planted = [*findings["setuid_files"], *findings["world_writable"]]
     for item in planted:
         entry = root.entries[item["path"]]
@@ -138,5 +126,5 @@ def test_planted_permissions_are_visible(
 def test_sandboxed_and_unpacked_once(image: Path, unpacked: Callable[[Path], UnpackResult]) -> None:
     result = unpacked(image)
     assert result.sandboxed, result.notes
-    assert result.files_unpacked >= _truth(image)["rootfs"]["entries"]
-    assert result.bytes_unpacked >= _truth(image)["rootfs"]["file_bytes"]
+    assert result.files_unpacked >= truth_of(image)["rootfs"]["entries"]
+    assert result.bytes_unpacked >= truth_of(image)["rootfs"]["file_bytes"]

@@ -19,10 +19,9 @@ from unpack_inputs import (
     write,
 )
 
+from corpus import REAL
 from iotvet.limits import Limits
 from iotvet.unpack import unpack
-
-REAL = Path(__file__).resolve().parents[3] / "shared" / "real" / "firmware"
 
 
 def test_empty_file(tmp_path: Path) -> None:
@@ -87,7 +86,7 @@ def test_too_many_files(tmp_path: Path) -> None:
 
 def test_wall_time_limit(tmp_path: Path) -> None:
     # The VxWorks sample holds ~200 LZMA streams: seconds of work, stopped after 0.3 s.
-    result = unpack(REAL / "fe_wr.fw", tmp_path / "work", Limits(stage_timeout_s=0.3))
+    result = unpack(REAL / "firmware" / "fe_wr.fw", tmp_path / "work", Limits(stage_timeout_s=0.3))
     assert any("wall time limit" in s.reason for s in result.skipped), result.skipped
 
 

@@ -6,13 +6,11 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from corpus import OPENWRT, REAL, openwrt_manifest
 from iotvet.model import Layer
 from iotvet.unpack.interface import UnpackResult
 
-REAL = Path(__file__).resolve().parents[3] / "shared" / "real"
 FIRMWARE = REAL / "firmware"
-OPENWRT = REAL / "openwrt" / "openwrt-22.03.4-ath79-carambola2-rootfs.squashfs"
-MANIFEST = REAL / "openwrt" / "22.03.4-rsync__openwrt-ath79-generic-8dev_carambola2.manifest"
 
 Unpacked = Callable[[Path], UnpackResult]
 
@@ -85,9 +83,7 @@ def test_openwrt_rootfs_matches_its_manifest(unpacked: Unpacked) -> None:
     status = root.read_text("/usr/lib/opkg/status")
     assert status
     installed = dict(re.findall(r"^Package: (\S+)\n(?:.+\n)*?Version: (\S+)", status, re.M))
-    expected = dict(
-        line.split(" - ", 1) for line in MANIFEST.read_text().splitlines() if " - " in line
-    )
+    expected = openwrt_manifest()
     expected.pop("kernel")  # the kernel is not part of the root file system image
     missing = {n: v for n, v in expected.items() if installed.get(n) != v}
     assert not missing, missing

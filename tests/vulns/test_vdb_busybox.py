@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 
-from vdb_support import CORPUS
-
+from corpus import CORPUS, truth_of
 from iotvet.vulns.busybox import applet_verdict, busybox_applets, rules
 
 
@@ -37,9 +35,7 @@ def test_data_file_is_well_formed() -> None:
 
 
 def test_verdicts_follow_the_binary() -> None:
-    truth = json.loads((CORPUS / "dunmore_ds2_rootfs_5.1.3.ext4.xz.truth.json").read_text())[
-        "busybox_applets"
-    ]["applets"]
+    truth = truth_of(CORPUS / "dunmore_ds2_rootfs_5.1.3.ext4.xz")["busybox_applets"]["applets"]
     present, _reason = applet_verdict("CVE-2018-1000517", truth) or (None, "")
     assert present is ("wget" in truth)
     absent, why = applet_verdict("CVE-2018-1000517", ["ash", "ls"]) or (None, "")

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import typer
 from typer.testing import CliRunner
-from vdb_support import VULNDATA, require
+from vdb_support import require
 
+from corpus import VULNDATA
 from iotvet.model import Component, Evidence, Finding, Report, Target, Tool, Vulnerability
 from iotvet.report.sarif import render_sarif, sarif_document
 from iotvet.vulns.cli import app as vulndb_app

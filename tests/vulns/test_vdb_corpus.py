@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from vdb_support import CORPUS, VULNDATA, truth_components
+from vdb_support import nvd11_matches, truth_components
 
+from corpus import CORPUS, VULNDATA, truth_of
 from iotvet.inventory import identity
 from iotvet.model import Component, Vulnerability
 from iotvet.unpack.interface import UnpackResult
@@ -34,12 +35,7 @@ def _nvd_items(run_cache: Path) -> dict[str, dict[str, Any]]:
 
 
 def _criteria_11(item: dict[str, Any]) -> list[dict[str, Any]]:
-    out, stack = [], list(item["configurations"]["nodes"])
-    while stack:
-        node = stack.pop()
-        stack.extend(node.get("children") or [])
-        out += [{"criteria": m["cpe23Uri"], **m} for m in node.get("cpe_match") or []]
-    return out
+    return [{"criteria": m["cpe23Uri"], **m} for m in nvd11_matches(item)]
 
 
 def _criteria_20(configurations: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -190,7 +186,7 @@ def test_busybox_applets_from_the_binary(
     unpacked: Callable[[Path], UnpackResult], vulndb: Path
 ) -> None:
     image = CORPUS / "cobalt_cv200_initramfs_2.0.7.cpio.gz"
-    truth = json.loads(image.with_name(image.name + ".truth.json").read_text())
+    truth = truth_of(image)
     applets = set(truth["busybox_applets"]["applets"])
     roots = unpacked(image).roots
     busybox = Component(name="busybox", version="1.35.0", files=["/bin/busybox"])

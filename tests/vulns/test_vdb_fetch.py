@@ -21,8 +21,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from vdb_support import VULNDATA, require
+from vdb_support import require
 
+from corpus import VULNDATA
 from iotvet.vulns import db
 from iotvet.vulns.fetch import FetchConfig, FetchError, RateLimiter, update
 

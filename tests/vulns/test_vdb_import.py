@@ -15,17 +15,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from vdb_support import VULNDATA, require
+from vdb_support import build, nvd11_feed, nvd11_matches, require
 
+from corpus import VULNDATA
 from iotvet.model import Component
 from iotvet.vulns import db, match_components
 from iotvet.vulns.sources import import_paths
-
-
-def build(target: Path, *paths: Path, fresh: bool = False) -> db.DbWriter:
-    with db.build(target, fresh=fresh) as writer:
-        import_paths(list(paths), writer)
-    return writer
 
 
 def count(path: Path, sql: str, *args: object) -> int:
@@ -53,12 +48,7 @@ def test_nvd11_feed_round_trip(tmp_path: Path) -> None:
     )
     item = next(i for i in raw["CVE_Items"] if i["configurations"]["nodes"])
     cve = item["cve"]["CVE_data_meta"]["ID"]
-    vulnerable = []
-    stack = list(item["configurations"]["nodes"])
-    while stack:
-        node = stack.pop()
-        stack += node.get("children") or []
-        vulnerable += [m for m in node.get("cpe_match") or [] if m["vulnerable"]]
+    vulnerable = [m for m in nvd11_matches(item) if m["vulnerable"]]
     stored = count(
         target,
         "SELECT count(*) FROM cpe_match m JOIN advisory a ON a.id=m.adv WHERE a.vuln_id=?",
@@ -375,31 +365,10 @@ def test_killed_update_leaves_the_database_usable(tmp_path: Path) -> None:
 
 def test_newer_record_replaces_older_never_the_reverse(tmp_path: Path) -> None:
     def feed(name: str, modified: str, end: str) -> Path:
-        item = {
-            "cve": {
-                "CVE_data_meta": {"ID": "CVE-2099-0002"},
-                "description": {"description_data": [{"lang": "en", "value": modified}]},
-            },
-            "configurations": {
-                "nodes": [
-                    {
-                        "operator": "OR",
-                        "children": [],
-                        "cpe_match": [
-                            {
-                                "vulnerable": True,
-                                "cpe23Uri": "cpe:2.3:a:zlib:zlib:*:*:*:*:*:*:*:*",
-                                "versionEndExcluding": end,
-                            }
-                        ],
-                    }
-                ]
-            },
-            "publishedDate": "2099-01-01T00:00Z",
-            "lastModifiedDate": modified,
-        }
+        zlib = "cpe:2.3:a:zlib:zlib:*:*:*:*:*:*:*:*"
+        record = nvd11_feed("CVE-2099-0002", zlib, modified, modified, versionEndExcluding=end)
         path = tmp_path / name
-        path.write_text(json.dumps({"CVE_data_timestamp": modified, "CVE_Items": [item]}))
+        path.write_text(json.dumps(record))
         return path
 
     target = tmp_path / "v.sqlite"

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
+from vdb_support import build, nvd11_feed
 
 from iotvet.model import Component, Vulnerability
 from iotvet.vulns import db, match_components
-from iotvet.vulns.sources import import_paths
 from iotvet.vulns.vex import (
     TriageStore,
     import_files,
@@ -23,34 +23,12 @@ from iotvet.vulns.vex import (
 
 # Hand-written records in the shapes osv.dev publishes: an upstream NVD-style range for busybox
 # and Debian's own view of the same CVE (OSV ecosystem "Debian:12", source package name).
-UPSTREAM = {
-    "CVE_data_timestamp": "2099-01-01T00:00Z",
-    "CVE_Items": [
-        {
-            "cve": {
-                "CVE_data_meta": {"ID": "CVE-2099-1000"},
-                "description": {"description_data": [{"lang": "en", "value": "In tar in BusyBox"}]},
-            },
-            "configurations": {
-                "nodes": [
-                    {
-                        "operator": "OR",
-                        "children": [],
-                        "cpe_match": [
-                            {
-                                "vulnerable": True,
-                                "cpe23Uri": "cpe:2.3:a:busybox:busybox:*:*:*:*:*:*:*:*",
-                                "versionEndExcluding": "1.36.0",
-                            }
-                        ],
-                    }
-                ]
-            },
-            "publishedDate": "2099-01-01T00:00Z",
-            "lastModifiedDate": "2099-01-01T00:00Z",
-        }
-    ],
-}
+UPSTREAM = nvd11_feed(
+    "CVE-2099-1000",
+    "cpe:2.3:a:busybox:busybox:*:*:*:*:*:*:*:*",
+    "In tar in BusyBox",
+    versionEndExcluding="1.36.0",
+)
 DEBIAN = {
     "schema_version": "1.6.0",
     "id": "DEBIAN-CVE-2099-1000",
@@ -90,8 +68,7 @@ def small_db(tmp_path: Path) -> Path:
     (feeds / "debian-1.json").write_text(json.dumps(DEBIAN))
     (feeds / "debian-2.json").write_text(json.dumps(DEBIAN_UNFIXED))
     target = tmp_path / "home" / "vulndb.sqlite"
-    with db.build(target, fresh=True) as writer:
-        import_paths([feeds], writer)
+    build(target, feeds, fresh=True)
     return target
 
 
@@ -136,39 +113,16 @@ def test_upstream_component_ignores_distribution_data(small_db: Path) -> None:
 
 
 def test_kernel_matches_are_inconclusive(tmp_path: Path) -> None:
-    feed = {
-        "CVE_data_timestamp": "2099-01-01T00:00Z",
-        "CVE_Items": [
-            {
-                "cve": {
-                    "CVE_data_meta": {"ID": "CVE-2099-3000"},
-                    "description": {"description_data": [{"lang": "en", "value": "k"}]},
-                },
-                "configurations": {
-                    "nodes": [
-                        {
-                            "operator": "OR",
-                            "children": [],
-                            "cpe_match": [
-                                {
-                                    "vulnerable": True,
-                                    "cpe23Uri": "cpe:2.3:o:linux:linux_kernel:*:*:*:*:*:*:*:*",
-                                    "versionStartIncluding": "5.10",
-                                    "versionEndExcluding": "5.10.100",
-                                }
-                            ],
-                        }
-                    ]
-                },
-                "publishedDate": "2099-01-01T00:00Z",
-                "lastModifiedDate": "2099-01-01T00:00Z",
-            }
-        ],
-    }
+    feed = nvd11_feed(
+        "CVE-2099-3000",
+        "cpe:2.3:o:linux:linux_kernel:*:*:*:*:*:*:*:*",
+        "k",
+        versionStartIncluding="5.10",
+        versionEndExcluding="5.10.100",
+    )
     (tmp_path / "k.json").write_text(json.dumps(feed))
     target = tmp_path / "v.sqlite"
-    with db.build(target, fresh=True) as writer:
-        import_paths([tmp_path / "k.json"], writer)
+    build(target, tmp_path / "k.json", fresh=True)
     vulns, _ = match_components([Component(name="linux", version="5.10.50")], target)
     (vuln,) = vulns
     assert vuln.status == "inconclusive" and "build configuration" in (vuln.reason or "")
@@ -201,8 +155,7 @@ def test_openvex_triage_survives_a_database_rebuild(small_db: Path, tmp_path: Pa
     assert (stored, skipped) == (1, [])
     component = Component(name="busybox", version="1.35.0", purl="pkg:generic/busybox@1.35.0")
     # rebuild the vulnerability DB from scratch: triage lives in its own file beside it
-    with db.build(small_db, fresh=True) as writer:
-        import_paths([tmp_path / "feeds"], writer)
+    build(small_db, tmp_path / "feeds", fresh=True)
     assert triage.exists()
     vulns, meta = match_components([component], small_db)
     (vuln,) = vulns

@@ -12,17 +12,15 @@ from __future__ import annotations
 import gzip
 import json
 from pathlib import Path
+from typing import Any
 
 import ijson
 
+from corpus import VULNDATA, corpus_images, truth_of
 from iotvet.inventory import identity
 from iotvet.vulns import cpe as cpemod
 from iotvet.vulns import db
 from iotvet.vulns.sources import import_paths
-
-SHARED = Path(__file__).resolve().parents[3] / "shared"
-VULNDATA = SHARED / "vulndata"
-CORPUS = SHARED / "corpus" / "images"
 
 #: Products of the hand-checked matching cases (NVD vendor:product).
 CASE_PAIRS = {
@@ -44,11 +42,9 @@ def require(path: Path) -> Path:
 
 def truth_components() -> list[dict[str, str]]:
     """Distinct (name, upstream version, purl) of every corpus image's components."""
-    files = sorted(require(CORPUS).glob("*.truth.json"))
-    assert files, f"no truth files under {CORPUS}"
     seen: dict[tuple[str, str], dict[str, str]] = {}
-    for path in files:
-        for comp in json.loads(path.read_text())["components"]:
+    for image in corpus_images():
+        for comp in truth_of(image)["components"]:
             seen.setdefault((comp["name"], comp["upstream_version"]), comp)
     return list(seen.values())
 
@@ -82,15 +78,53 @@ def filtered_nvd(out: Path, pairs: set[tuple[str, str]]) -> list[Path]:
     return written
 
 
-def _names_pair(item: dict[str, object], pairs: set[tuple[str, str]]) -> bool:
-    stack = list(item["configurations"]["nodes"])  # type: ignore[index]
+def nvd11_matches(item: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every ``cpe_match`` of an NVD 1.1 item, through the whole configuration tree."""
+    out, stack = [], list(item["configurations"]["nodes"])
     while stack:
         node = stack.pop()
         stack.extend(node.get("children") or [])
-        for match in node.get("cpe_match") or []:
-            parsed = cpemod.parse(match["cpe23Uri"])
-            if parsed and (parsed.vendor, parsed.product) in pairs:
-                return True
+        out += node.get("cpe_match") or []
+    return out
+
+
+def nvd11_feed(
+    cve_id: str, cpe: str, description: str, modified: str = "2099-01-01T00:00Z", **bounds: str
+) -> dict[str, Any]:
+    """A one-item NVD 1.1 feed in the published shape, for records written by hand in a test;
+    ``bounds`` are the criterion's versionStart/End… keys."""
+    item = {
+        "cve": {
+            "CVE_data_meta": {"ID": cve_id},
+            "description": {"description_data": [{"lang": "en", "value": description}]},
+        },
+        "configurations": {
+            "nodes": [
+                {
+                    "operator": "OR",
+                    "children": [],
+                    "cpe_match": [{"vulnerable": True, "cpe23Uri": cpe, **bounds}],
+                }
+            ]
+        },
+        "publishedDate": "2099-01-01T00:00Z",
+        "lastModifiedDate": modified,
+    }
+    return {"CVE_data_timestamp": modified, "CVE_Items": [item]}
+
+
+def build(target: Path, *paths: Path, fresh: bool = False) -> db.DbWriter:
+    """Import ``paths`` into the database at ``target`` (from scratch with ``fresh``)."""
+    with db.build(target, fresh=fresh) as writer:
+        import_paths(list(paths), writer)
+    return writer
+
+
+def _names_pair(item: dict[str, Any], pairs: set[tuple[str, str]]) -> bool:
+    for match in nvd11_matches(item):
+        parsed = cpemod.parse(match["cpe23Uri"])
+        if parsed and (parsed.vendor, parsed.product) in pairs:
+            return True
     return False
 
 
@@ -105,5 +139,4 @@ def build_filtered_db(target: Path, work: Path) -> None:
         require(VULNDATA / "kev"),
         require(VULNDATA / "epss"),
     ]
-    with db.build(target, fresh=True) as writer:
-        import_paths(paths, writer)
+    build(target, *paths, fresh=True)

@@ -260,22 +260,26 @@ class SbomFacts:
         return [fact for fact in self.components if fact.layer_ref == layer_ref]
 
 
-class _Refs:
-    """Hands out document-unique refs: the preferred text, or text#2, text#3, … on collision."""
+class UniqueRefs:
+    """Hands out document-unique refs: the preferred text, or text#2, text#3, … on collision
+    (``separator`` replaces "#" where a format's ids may not hold it)."""
 
-    def __init__(self) -> None:
+    def __init__(self, separator: str = "#") -> None:
+        self._separator = separator
         self._used: set[str] = set()
 
     def take(self, preferred: str) -> str:
         ref, n = preferred, 1
         while ref in self._used:
             n += 1
-            ref = f"{preferred}#{n}"
+            ref = f"{preferred}{self._separator}{n}"
         self._used.add(ref)
         return ref
 
 
-def _walk(layers: list[Layer], parent: str | None, depth: int, refs: _Refs) -> Iterator[LayerFact]:
+def _walk(
+    layers: list[Layer], parent: str | None, depth: int, refs: UniqueRefs
+) -> Iterator[LayerFact]:
     for layer in layers:
         fact = LayerFact(layer, refs.take(f"layer:{layer.path}"), parent, depth)
         yield fact
@@ -328,7 +332,7 @@ def collect(report: Report) -> SbomFacts:
     read the report through the facts, never the raw one.
     """
     report = safe_report(report)
-    refs = _Refs()
+    refs = UniqueRefs()
     layers = list(_walk(report.layers, None, 0, refs))
     index = _LayerIndex(layers)
     components: list[ComponentFact] = []

@@ -53,6 +53,7 @@ from .sbom_facts import (
     FileFact,
     LayerFact,
     SbomFacts,
+    UniqueRefs,
     collect,
     component_kind,
     split_supplier,
@@ -85,17 +86,10 @@ class _Ids:
     """Document-unique SPDX ids ``SPDXRef-<kind>-<readable part>`` (ASCII letters, digits, . -)."""
 
     def __init__(self) -> None:
-        self._used: set[str] = set()
+        self._refs = UniqueRefs(separator="-")
 
     def take(self, kind: str, text: str) -> str:
-        slug = _slug(text) or "x"
-        base = f"SPDXRef-{kind}-{slug}"
-        spdx_id, n = base, 1
-        while spdx_id in self._used:
-            n += 1
-            spdx_id = f"{base}-{n}"
-        self._used.add(spdx_id)
-        return spdx_id
+        return self._refs.take(f"SPDXRef-{kind}-{_slug(text) or 'x'}")
 
 
 @dataclass

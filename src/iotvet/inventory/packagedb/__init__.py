@@ -22,6 +22,7 @@ from ...context import ScanContext
 from ...model import Component, Evidence
 from ...rootfs import RootFS
 from .. import identity
+from ..osrelease import os_release_fields
 
 STAGE = "inventory"
 
@@ -231,6 +232,15 @@ def to_component(package: Package, purl_type: str, namespace: str, root: RootFS)
         package=package.name,
         **extras,
     )
+
+
+def to_components(packages: list[Package], purl_type: str, root: RootFS) -> list[Component]:
+    """The components of one database format's packages; their purls take the distribution the
+    image's release files name as namespace (read only when there are packages)."""
+    if not packages:
+        return []
+    namespace = identity.purl_namespace(purl_type, os_release_fields(root))
+    return [to_component(p, purl_type, namespace, root) for p in packages]
 
 
 def report_junk(ctx: ScanContext, path: str, manager: str, junk_lines: int, unnamed: int) -> None:

@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from ...context import ScanContext
 from ...model import Component
 from ...rootfs import RootFS
-from .. import identity
-from ..osrelease import os_release_fields
 from . import (
     Package,
     SplitVersion,
@@ -23,7 +21,7 @@ from . import (
     files_present,
     read_database,
     report_junk,
-    to_component,
+    to_components,
 )
 
 DATABASES = ("/lib/apk/db/installed", "/usr/lib/apk/db/installed")
@@ -85,10 +83,7 @@ class ApkIdentifier:
                 continue  # /lib -> /usr/lib: the same file
             seen.add(real)
             packages.extend(self._read(root, path, ctx))
-        if not packages:
-            return []
-        namespace = identity.purl_namespace("apk", os_release_fields(root))
-        return [to_component(p, "apk", namespace, root) for p in packages]
+        return to_components(packages, "apk", root)
 
     def _read(self, root: RootFS, path: str, ctx: ScanContext) -> list[Package]:
         text = read_database(root, path, ctx, self.name)

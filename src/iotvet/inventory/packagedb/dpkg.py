@@ -13,8 +13,6 @@ from __future__ import annotations
 from ...context import ScanContext
 from ...model import Component
 from ...rootfs import RootFS
-from .. import identity
-from ..osrelease import os_release_fields
 from . import (
     STAGE,
     Package,
@@ -25,7 +23,7 @@ from . import (
     read_database,
     report_junk,
     split_debian_version,
-    to_component,
+    to_components,
 )
 
 DPKG_DIR = "/var/lib/dpkg"
@@ -40,10 +38,7 @@ class DpkgIdentifier:
         packages: list[Package] = []
         for path in databases:
             packages.extend(self._read(root, path, ctx))
-        if not packages:
-            return []
-        namespace = identity.purl_namespace("deb", os_release_fields(root))
-        return [to_component(p, "deb", namespace, root) for p in packages]
+        return to_components(packages, "deb", root)
 
     def _read(self, root: RootFS, path: str, ctx: ScanContext) -> list[Package]:
         text = read_database(root, path, ctx, self.name)

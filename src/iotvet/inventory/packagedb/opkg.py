@@ -23,8 +23,6 @@ import re
 from ...context import ScanContext
 from ...model import Component
 from ...rootfs import RootFS
-from .. import identity
-from ..osrelease import os_release_fields
 from . import (
     STAGE,
     Package,
@@ -36,7 +34,7 @@ from . import (
     parse_stanzas,
     read_database,
     report_junk,
-    to_component,
+    to_components,
 )
 
 DATABASE_DIRS = ("/usr/lib/opkg", "/var/lib/opkg", "/usr/lib/ipkg", "/var/lib/ipkg")
@@ -87,10 +85,7 @@ class OpkgIdentifier:
         packages: list[Package] = []
         for directory in DATABASE_DIRS:
             packages.extend(self._read_directory(root, directory, ctx))
-        if not packages:
-            return []
-        namespace = identity.purl_namespace("opkg", os_release_fields(root))
-        return [to_component(p, "opkg", namespace, root) for p in packages]
+        return to_components(packages, "opkg", root)
 
     def _read_directory(self, root: RootFS, directory: str, ctx: ScanContext) -> list[Package]:
         controls = {

@@ -1,4 +1,4 @@
-"""Small helpers shared by the feed importers (dates, CWE ids, CVSS entries)."""
+"""Small helpers shared by the feed importers (dates, CWE ids, CVSS entries, NVD nodes)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from ..records import CvssEntry
+from ..records import CpeMatch, CvssEntry, Node
 
 _CWE = re.compile(r"\bCWE-\d+\b")
 _CVSS_KEYS = {
@@ -42,6 +42,37 @@ def cwe_ids(values: Iterable[str]) -> list[str]:
             if cwe not in out:
                 out.append(cwe)
     return out
+
+
+def english(descriptions: Iterable[dict[str, Any]]) -> str | None:
+    """The English text of an NVD ``descriptions`` list (``lang`` exactly "en")."""
+    return next((d.get("value") for d in descriptions if d.get("lang") == "en"), None)
+
+
+def nvd_node(data: dict[str, Any], matches_key: str, criteria_key: str) -> Node:
+    """One CPE configuration node of an NVD record, with its children.
+
+    The 1.1 feeds and the 2.0 API build the tree and the version bounds alike but name the
+    match list and its CPE differently (``cpe_match``/``cpe23Uri`` against ``cpeMatch``/
+    ``criteria``); matches without a CPE are dropped.
+    """
+    return Node(
+        operator=str(data.get("operator") or "OR").upper(),
+        negate=bool(data.get("negate", False)),
+        matches=[
+            CpeMatch(
+                criteria=m.get(criteria_key, ""),
+                vulnerable=bool(m.get("vulnerable", True)),
+                start_including=m.get("versionStartIncluding"),
+                start_excluding=m.get("versionStartExcluding"),
+                end_including=m.get("versionEndIncluding"),
+                end_excluding=m.get("versionEndExcluding"),
+            )
+            for m in data.get(matches_key) or []
+            if m.get(criteria_key)
+        ],
+        children=[nvd_node(c, matches_key, criteria_key) for c in data.get("children") or []],
+    )
 
 
 def cve5_metrics(metrics: Iterable[dict[str, Any]], source: str) -> list[CvssEntry]:

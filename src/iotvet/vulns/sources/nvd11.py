@@ -13,8 +13,8 @@ from typing import IO, Any
 
 import ijson
 
-from ..records import Advisory, CpeMatch, CvssEntry, Node
-from .common import cwe_ids, nvd_time
+from ..records import Advisory, CvssEntry
+from .common import cwe_ids, english, nvd_node, nvd_time
 
 SOURCE = "nvd"
 
@@ -42,8 +42,7 @@ def parse_item(item: dict[str, Any]) -> Advisory | None:
     vuln_id = (cve.get("CVE_data_meta") or {}).get("ID")
     if not vuln_id:
         return None
-    descriptions = (cve.get("description") or {}).get("description_data") or []
-    description = next((d.get("value") for d in descriptions if d.get("lang") == "en"), None)
+    description = english((cve.get("description") or {}).get("description_data") or [])
     cwes: list[str] = []
     for problem in (cve.get("problemtype") or {}).get("problemtype_data") or []:
         cwes.extend(cwe_ids(d.get("value", "") for d in problem.get("description") or []))
@@ -60,28 +59,8 @@ def parse_item(item: dict[str, Any]) -> Advisory | None:
         cvss=list(_cvss(item.get("impact") or {})),
         cwes=cwes,
         references=refs,
-        configurations=[_node(n) for n in nodes],
+        configurations=[nvd_node(n, "cpe_match", "cpe23Uri") for n in nodes],
         rejected=bool(description and description.startswith("** REJECT **")),
-    )
-
-
-def _node(data: dict[str, Any]) -> Node:
-    return Node(
-        operator=str(data.get("operator") or "OR").upper(),
-        negate=bool(data.get("negate", False)),
-        matches=[
-            CpeMatch(
-                criteria=m.get("cpe23Uri", ""),
-                vulnerable=bool(m.get("vulnerable", True)),
-                start_including=m.get("versionStartIncluding"),
-                start_excluding=m.get("versionStartExcluding"),
-                end_including=m.get("versionEndIncluding"),
-                end_excluding=m.get("versionEndExcluding"),
-            )
-            for m in data.get("cpe_match") or []
-            if m.get("cpe23Uri")
-        ],
-        children=[_node(c) for c in data.get("children") or []],
     )
 
 

@@ -19,8 +19,8 @@ from typing import IO, Any
 
 import ijson
 
-from ..records import Advisory, CpeMatch, CvssEntry, Node
-from .common import cwe_ids, nvd_time
+from ..records import Advisory, CvssEntry, Node
+from .common import cwe_ids, english, nvd_node, nvd_time
 
 SOURCE = "nvd"
 OVERRIDE_SOURCE = "nvd-override"
@@ -64,8 +64,7 @@ def parse_cve(cve: dict[str, Any], override: dict[str, Any] | None = None) -> Ad
     vuln_id = cve.get("id") or (override or {}).get("cve_id")
     if not vuln_id:
         return None
-    descriptions = cve.get("descriptions") or []
-    description = next((d.get("value") for d in descriptions if d.get("lang") == "en"), None)
+    description = english(cve.get("descriptions") or [])
     weaknesses = cve.get("weaknesses") or []
     cwes = cwe_ids(d.get("value", "") for w in weaknesses for d in w.get("description") or [])
     refs = [r["url"] for r in cve.get("references") or [] if r.get("url")]
@@ -92,32 +91,12 @@ def parse_cve(cve: dict[str, Any], override: dict[str, Any] | None = None) -> Ad
 
 def _configuration(data: dict[str, Any]) -> Node:
     """A 2.0 configuration is a list of nodes joined by the configuration's operator."""
-    nodes = [_node(n) for n in data.get("nodes") or []]
+    nodes = [nvd_node(n, "cpeMatch", "criteria") for n in data.get("nodes") or []]
     operator = str(data.get("operator") or "OR").upper()
     negate = bool(data.get("negate", False))
     if len(nodes) == 1 and not negate:
         return nodes[0]
     return Node(operator=operator, negate=negate, children=nodes)
-
-
-def _node(data: dict[str, Any]) -> Node:
-    return Node(
-        operator=str(data.get("operator") or "OR").upper(),
-        negate=bool(data.get("negate", False)),
-        matches=[
-            CpeMatch(
-                criteria=m.get("criteria", ""),
-                vulnerable=bool(m.get("vulnerable", True)),
-                start_including=m.get("versionStartIncluding"),
-                start_excluding=m.get("versionStartExcluding"),
-                end_including=m.get("versionEndIncluding"),
-                end_excluding=m.get("versionEndExcluding"),
-            )
-            for m in data.get("cpeMatch") or []
-            if m.get("criteria")
-        ],
-        children=[_node(c) for c in data.get("children") or []],
-    )
 
 
 def _metrics(metrics: dict[str, Any]) -> Iterator[CvssEntry]:
