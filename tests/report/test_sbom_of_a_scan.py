@@ -1,4 +1,4 @@
-"""Both SBOMs of a real scan of a corpus image: valid, and carrying every scanned component."""
+"""Both SBOMs of a real scan of every corpus image: valid, and carrying every scanned component."""
 
 from __future__ import annotations
 
@@ -15,17 +15,20 @@ from packageurl import PackageURL
 from spdx_tools.spdx.parser.parse_anything import parse_file
 from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 
-from corpus import CORPUS, truth_of
+from corpus import corpus_images, truth_of
 from iotvet.model import Report
 from iotvet.report.registry import render
 
-IMAGE = CORPUS / "borealis_igw640_fw_3.2.0.jffs2"  # has a dpkg status file and binaries
+
+@pytest.fixture(params=corpus_images(), ids=lambda p: p.name)
+def image(request: pytest.FixtureRequest) -> Path:
+    path: Path = request.param
+    return path
 
 
-@pytest.fixture(scope="module")
-def report(scanned: Callable[[Path], Report]) -> Report:
-    assert IMAGE.is_file(), f"corpus image missing: {IMAGE} (the tests need ../shared)"
-    result = scanned(IMAGE)
+@pytest.fixture
+def report(image: Path, scanned: Callable[[Path], Report]) -> Report:
+    result = scanned(image)
     assert result.components, "the scan found no components: nothing to check the SBOMs against"
     return result
 
@@ -40,7 +43,7 @@ def _walk(components: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         yield from _walk(c.get("components", []))
 
 
-def test_cyclonedx_of_a_scan(report: Report) -> None:
+def test_cyclonedx_of_a_scan(image: Path, report: Report) -> None:
     text = render(report, "cyclonedx-json")
     assert isinstance(text, str)
     assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None
@@ -50,7 +53,7 @@ def test_cyclonedx_of_a_scan(report: Report) -> None:
 
     bom = json.loads(text)
     firmware = bom["metadata"]["component"]
-    assert firmware["hashes"] == [{"alg": "SHA-256", "content": truth_of(IMAGE)["image"]["sha256"]}]
+    assert firmware["hashes"] == [{"alg": "SHA-256", "content": truth_of(image)["image"]["sha256"]}]
     listed = [c for c in _walk(bom["components"]) if c.get("purl")]
     by_purl: dict[str, list[dict[str, Any]]] = {}
     for c in listed:
