@@ -191,12 +191,14 @@ def version() -> None:
 def _mount_subcommands() -> None:
     """Subsystems bring their own commands; mounting them here keeps this module small."""
     from .standards.cli import register as register_standards
+    from .suppliers.cli import register as register_suppliers
     from .vulns.cli import app as vulndb_app
     from .vulns.cli import vulns_command
 
     app.add_typer(vulndb_app, name="vulndb")
     app.command("vulns")(vulns_command)
     register_standards(app)
+    register_suppliers(app)
 
 
 _mount_subcommands()

@@ -62,7 +62,9 @@ def sample_report() -> Report:
                 id="CVE-2022-48174",
                 component="busybox@1.35.0",
                 severity="critical",
-                cvss=Cvss(version="3.1", score=9.8, vector="CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"),
+                cvss=Cvss(
+                    version="3.1", score=9.8, vector="CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
+                ),
                 kev=True,
                 kev_date_added="2024-01-01",
                 published="2023-08-22T19:16:00",

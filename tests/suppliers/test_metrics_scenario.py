@@ -37,9 +37,7 @@ def _record_scenario(store: Store, reports: dict[str, Report]) -> None:
             add_firmware(session, product, version, released, reports[version])
         apply_sourcing(
             session,
-            Sourcing.model_validate(
-                {"schema": "iotvet/sourcing/1", "upstream_releases": UPSTREAM}
-            ),
+            Sourcing.model_validate({"schema": "iotvet/sourcing/1", "upstream_releases": UPSTREAM}),
         )
 
 
@@ -79,9 +77,7 @@ def test_exposures(metrics: Metrics) -> None:
         # open since publication 2023-06-20: 366 days to 2024-06-20 + 73 to 2024-09-01
         ("CVE-2099-0006", "1.0"): (["1.0", "1.1", "1.2", "2.0"], None, None, 439),
     }
-    regression = next(
-        e for e in metrics.update_timeliness.exposures if e.introduced_in == "2.0"
-    )
+    regression = next(e for e in metrics.update_timeliness.exposures if e.introduced_in == "2.0")
     assert regression.clock == "reintroduction"
 
 
@@ -213,9 +209,9 @@ def test_hardening_and_sbom_trends_follow_each_release(
         **hardening_values(latest.findings, policy.hardening_properties),
         "mean": metrics.hardening.rows[-1].mean,
     }
-    assert metrics.sbom.latest["supplier"] == sbom_values(latest.components, ["supplier"])[
-        "supplier"
-    ]
+    assert (
+        metrics.sbom.latest["supplier"] == sbom_values(latest.components, ["supplier"])["supplier"]
+    )
 
 
 def test_history_from_reports_equals_history_from_store(

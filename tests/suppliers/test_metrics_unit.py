@@ -135,3 +135,34 @@ def test_a_single_release_and_no_vulnerabilities() -> None:
     assert metrics.cadence.max_interval_days is None
     assert metrics.hardening.latest["mean"] is None  # no hardening.summary finding
     assert metrics.sbom.latest["version"] == 100.0
+
+
+def test_measured_as_of_a_past_date_ignores_later_knowledge() -> None:
+    history = History(
+        "p",
+        [
+            release(
+                "1",
+                date(2024, 1, 1),
+                vuln(
+                    "OLD",
+                    severity="high",
+                    published="2023-12-01",
+                    kev=True,
+                    kev_date_added="2024-05-01",
+                ),
+                vuln("LATER", severity="critical", published="2024-04-01"),
+            ),
+            release("2", date(2024, 6, 1)),
+        ],
+    )
+    metrics = measure([history], POLICY, date(2024, 3, 1))
+    assert [e.id for e in metrics.update_timeliness.exposures] == ["OLD"]
+    exposure = metrics.update_timeliness.exposures[0]
+    # release 2 is after the as-of date: OLD is still open, 2023-12-01 → 2024-03-01 = 91 days
+    assert (exposure.fixed_on, exposure.open_age_days) == (None, 91)
+    assert exposure.kev is False  # added to KEV only on 2024-05-01
+    assert metrics.releases == 1 and metrics.kev_exposure.total_days == 0
+    later = measure([history], POLICY, date(2024, 7, 1))
+    assert {e.id for e in later.update_timeliness.exposures} == {"OLD", "LATER"}
+    assert later.update_timeliness.classes["kev"].closed == 1

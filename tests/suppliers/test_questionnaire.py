@@ -103,7 +103,9 @@ def test_malformed_answers_get_precise_errors(tmp_path: Path) -> None:
     text = text.replace(
         "answer: https://acme.example/security/disclosure", "answer: acme.example/psirt"
     )
-    text = text.replace("  org.incident-metrics:\n    answer: no", "  org.incident-metrics:\n    answer: maybe")
+    text = text.replace(
+        "  org.incident-metrics:\n    answer: no", "  org.incident-metrics:\n    answer: maybe"
+    )
     path = write(tmp_path, text)
     problems = problems_of(path)
     lines = text.splitlines()
@@ -118,6 +120,7 @@ def test_malformed_answers_get_precise_errors(tmp_path: Path) -> None:
     assert lines[line - 1].strip() == "vm.hihg-fix-days:"
     # …and the real question is now missing
     assert problems["answers.vm.high-fix-days.answer"][1].startswith("not answered")
+    assert problems["answers.vm.high-fix-days.answer"][2].startswith("add 'vm.high-fix-days:'")
 
     line, message, fix = problems["answers.gov.risk-assessment.answer"]
     assert "sometimes" in message
@@ -137,7 +140,7 @@ def test_envelope_errors(tmp_path: Path) -> None:
     assert problems["colour"][2] == "remove this field or correct its spelling"
     assert problems["colour"][0] == 3
     problems = problems_of(write(tmp_path, "questionnaire: iotvet-scs9001/0\nsupplier: X\n"))
-    line, message, fix = problems["questionnaire"]
+    line, _, fix = problems["questionnaire"]
     assert line == 1 and "iotvet-scs9001/1" in fix
 
 
@@ -171,7 +174,9 @@ def test_score_by_hand() -> None:
     3 + 4 + 3 + 3 + 2 + 2 + 2 + 3 + 2 = 24
     """
     result = score_answers(
-        answers({"vm.critical-fix-days": 100.0, "vm.advisories": "csaf-or-vex", "vm.monitoring": False})
+        answers(
+            {"vm.critical-fix-days": 100.0, "vm.advisories": "csaf-or-vex", "vm.monitoring": False}
+        )
     )
     topic = next(t for t in result.topics if t.topic == "vulnerability-management")
     assert topic.max_points == 24

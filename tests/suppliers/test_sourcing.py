@@ -18,9 +18,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "suppliers"
 
 
 def _shape(sourcing: Sourcing) -> tuple[object, ...]:
-    products = [
-        (p.name, p.line, p.support_end, sorted(p.links())) for p in sourcing.products
-    ]
+    products = [(p.name, p.line, p.support_end, sorted(p.links())) for p in sourcing.products]
     suppliers = [
         (s.name, s.roles, s.country, s.contact, s.owner, sorted(s.aliases))
         for s in sourcing.suppliers

@@ -14,7 +14,7 @@ from iotvet.store import Store
 from iotvet.store.models import ComponentSupplier, FirmwareVersion, Supplier
 from iotvet.suppliers.impact import impact, in_range
 from iotvet.suppliers.links import cpe_vendor, derive_links
-from iotvet.suppliers.registry import add_firmware, apply_sourcing, ensure_product
+from iotvet.suppliers.registry import add_firmware, apply_sourcing, ensure_product, rematch
 from iotvet.suppliers.sourcing import load_sourcing
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "suppliers"
@@ -136,3 +136,26 @@ def test_version_range() -> None:
     assert in_range("1.1.1w", "1.1.1w") and not in_range("1.1.1w", "1.1.1v")
     assert in_range("2022.83", "2024.84", "2022.83")
     assert not in_range("9.0p1", "9.0")
+
+
+def test_rematch_keeps_decisions_taken_from_the_firmware_contents(
+    store: Store, release_reports: dict[str, Report], scenario_db: Path
+) -> None:
+    report = release_reports["1.1"].model_copy(deep=True)
+    for vuln in report.vulnerabilities:
+        if vuln.id == "CVE-2099-0006":
+            vuln.status = "not_affected"
+            vuln.justification = "vulnerable_code_not_present"
+            vuln.reason = "applets of the CVE are not in /bin/busybox"
+    with store.session() as session:
+        product = ensure_product(session, PRODUCT)
+        add_firmware(session, product, "1.1", RELEASES[1][2], report)
+        assert rematch(session, scenario_db) == 1
+        scan = session.scalars(select(FirmwareVersion)).one().latest_scan
+        assert scan is not None
+        statuses = {v.vuln_id: v.status for v in scan.vulnerabilities}
+    assert statuses == {
+        "CVE-2099-0003": "affected",
+        "CVE-2099-0005": "affected",
+        "CVE-2099-0006": "not_affected",
+    }

@@ -24,6 +24,7 @@ from __future__ import annotations
 import posixpath
 import re
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,26 @@ from .shell import Exec, Shell, boot_knowledge, unquote
 
 _INITTAB_LINE = re.compile(r"^([^:#]*):([^:]*):([^:]+):(.*)$")
 _CRON_LINE = re.compile(r"^\s*(@\w+|(?:\S+\s+){4}\S+)\s+(.*)$")
+
+
+def option_values(args: Sequence[str], names: Sequence[str]) -> list[str]:
+    """Every value ``args`` (a command line without argv[0]) gives for the options ``names``,
+    in order: "-p 23", "-p23" (two-character names) and "--port=23" (long names)."""
+    values: list[str] = []
+    for index, arg in enumerate(args):
+        for name in names:
+            if arg == name and index + 1 < len(args):
+                values.append(args[index + 1])
+            elif name.startswith("--") and arg.startswith(name + "="):
+                values.append(arg[len(name) + 1 :])
+            elif (
+                len(name) == 2
+                and arg.startswith(name)
+                and len(arg) > 2
+                and not arg.startswith("--")
+            ):
+                values.append(arg[2:])
+    return values
 
 
 @dataclass(frozen=True)
@@ -68,37 +89,12 @@ class Launch:
 
     def option(self, *names: str) -> str | None:
         """Value of the last of ``names`` given as "-p 23", "-p23", "--port=23"."""
-        found: str | None = None
-        args = list(self.argv[1:])
-        for index, arg in enumerate(args):
-            for name in names:
-                if arg == name and index + 1 < len(args):
-                    found = args[index + 1]
-                elif name.startswith("--") and arg.startswith(name + "="):
-                    found = arg[len(name) + 1 :]
-                elif (
-                    len(name) == 2
-                    and not name.startswith("--")
-                    and arg.startswith(name)
-                    and len(arg) > 2
-                    and not arg.startswith("--")
-                ):
-                    found = arg[2:]
-        return found
+        values = option_values(self.argv[1:], names)
+        return values[-1] if values else None
 
     def options(self, *names: str) -> list[str]:
         """Every value given for ``names`` (repeatable options such as dropbear's -p)."""
-        values: list[str] = []
-        args = list(self.argv[1:])
-        for index, arg in enumerate(args):
-            for name in names:
-                if arg == name and index + 1 < len(args):
-                    values.append(args[index + 1])
-                elif name.startswith("--") and arg.startswith(name + "="):
-                    values.append(arg[len(name) + 1 :])
-                elif len(name) == 2 and arg.startswith(name) and len(arg) > 2 and arg[1] != "-":
-                    values.append(arg[2:])
-        return values
+        return option_values(self.argv[1:], names)
 
     def flag(self, *names: str) -> bool:
         """True if one of the single-letter or long ``names`` is given (also inside "-wsR")."""
@@ -110,6 +106,11 @@ class Launch:
                 if any(len(n) == 2 and n[1] in letters and letters.isalpha() for n in names):
                     return True
         return False
+
+    def evidence(self, config: str | None = None) -> str:
+        """The command as findings quote it, "script:line: text", with the configuration file
+        the daemon reads when one was found."""
+        return f"{self.script}:{self.line}: {self.text}" + (f" (config {config})" if config else "")
 
 
 @dataclass(frozen=True)

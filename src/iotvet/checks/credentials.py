@@ -20,12 +20,15 @@ import re
 import stat
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from ..context import ScanContext
 from ..model import Finding
 from ..rootfs import RootFS
 from . import filescan, knowledge, pwhash
+from .boot import option_values
+from .evidence import octal_mode
 from .shell import Shell, boot_knowledge
 
 PW = "no-universal-default-password"
@@ -266,32 +269,32 @@ class _Credentials:
             data = self._account_data(account, cracker)
             excerpt = f"{account.hash_file}: {account.user}:{redact(account.hash)}:…"
             capable = account.login_capable
+            # an empty or known password matters most where the account can log in
+            known_password = partial(
+                Finding,
+                severity="critical" if capable else "low",
+                path=account.hash_file,
+                themes=[PW] if capable else [],
+                data=data,
+            )
             if account.hash_type == "empty":
                 findings.append(
-                    Finding(
+                    known_password(
                         check="credentials.empty-password",
-                        severity="critical" if capable else "low",
                         cwe="CWE-258",
-                        path=account.hash_file,
                         title=f"account {account.user} has an empty password"
                         + ("" if capable else " (no login shell)"),
                         detail=excerpt,
-                        themes=[PW] if capable else [],
-                        data=data,
                     )
                 )
             elif account.password is not None:
                 findings.append(
-                    Finding(
+                    known_password(
                         check="credentials.default-password",
-                        severity="critical" if capable else "low",
                         cwe="CWE-1392",
-                        path=account.hash_file,
                         title=f"account {account.user} has the default password "
                         f"'{account.password}' ({account.hash_type})",
                         detail=f"{excerpt} matches '{account.password}' ({account.source})",
-                        themes=[PW] if capable else [],
-                        data=data,
                     )
                 )
             if account.hash_type in weak and account.hash_type != "locked":
@@ -397,9 +400,9 @@ class _Credentials:
                 cwe="CWE-732",
                 path="/etc/shadow",
                 title="/etc/shadow is readable by every user",
-                detail=f"mode {stat.S_IMODE(entry.mode):04o}",
+                detail=f"mode {octal_mode(entry.mode)}",
                 themes=[SEC],
-                data={"mode": f"{stat.S_IMODE(entry.mode):04o}"},
+                data={"mode": octal_mode(entry.mode)},
             )
         ]
 
@@ -567,22 +570,21 @@ class _Credentials:
                 if ex.path != path or not ex.argv:
                     continue
                 program = posixpath.basename(ex.argv[0])
+                # a password this command hands over in plain text
+                handed_over = partial(Credential, path=path, line=ex.line, kind="plaintext")
                 if program in know["chpasswd_programs"] and ex.stdin:
                     for item in re.findall(r"([a-z_][\w.-]*):(\S+)", ex.stdin):
                         user, secret = item
                         if secret not in placeholders and "$" not in secret[:1]:
                             out.append(
-                                Credential(
-                                    path=path,
-                                    line=ex.line,
+                                handed_over(
                                     user=user,
                                     secret=secret,
-                                    kind="plaintext",
                                     context="script (chpasswd)",
                                     excerpt=f"{path}:{ex.line}: {user}:{redact(secret)} | chpasswd",
                                 )
                             )
-                for value in _option_values(ex.argv, options.get(program, [])):
+                for value in option_values(ex.argv[1:], options.get(program, [])):
                     user, secret = value.split(":", 1) if program == "curl" else (None, value)
                     if program == "curl" and ":" not in value:
                         continue
@@ -594,12 +596,9 @@ class _Credentials:
                     ):
                         continue
                     out.append(
-                        Credential(
-                            path=path,
-                            line=ex.line,
+                        handed_over(
                             user=user,
                             secret=secret,
-                            kind="plaintext",
                             context=f"script ({program})",
                             excerpt=f"{path}:{ex.line}: {program} … {redact(secret)}",
                         )
@@ -626,43 +625,38 @@ class _Credentials:
                 "password_source": cred.source,
             }
             who = f"user {cred.user}" if cred.user else "a login"
+            finding = partial(Finding, path=cred.path, data=data)
             if cred.password is not None:
                 findings.append(
-                    Finding(
+                    finding(
                         check="credentials.default-password",
                         severity="critical",
                         cwe="CWE-1392",
-                        path=cred.path,
                         title=f"{who} in {cred.path} has the default password '{cred.password}'",
                         detail=f"{cred.excerpt} ({cred.context}; {cred.source})",
                         themes=[PW],
-                        data=data,
                     )
                 )
             if cred.kind == "plaintext" or cred.context.endswith("binary"):
                 findings.append(
-                    Finding(
+                    finding(
                         check="credentials.hardcoded-password",
                         severity="high",
                         cwe="CWE-798",
-                        path=cred.path,
                         title=f"hard-coded password for {who} in {cred.path}",
                         detail=f"{cred.excerpt} ({cred.context})",
                         themes=[SEC],
-                        data=data,
                     )
                 )
             elif cred.password is None:
                 findings.append(
-                    Finding(
+                    finding(
                         check="credentials.embedded-hash",
                         severity="medium",
                         cwe="CWE-798",
-                        path=cred.path,
                         title=f"password hash for {who} built into {cred.path}",
                         detail=f"{cred.excerpt} ({cred.context})",
                         themes=[SEC],
-                        data=data,
                     )
                 )
         return findings
@@ -671,38 +665,15 @@ class _Credentials:
     def _untested(
         accounts: list[Account], credentials: list[Credential], ctx: ScanContext
     ) -> list[Finding]:
-        missed: list[dict[str, object]] = []
-        for account in accounts:
-            if account.hash_type in ("empty", "locked") or account.complete:
-                continue
-            reason = (
-                "hash type not supported by " + pwhash.backend_name()
-                if not account.testable
-                else "password budget exhausted"
-            )
-            missed.append(
-                {
-                    "user": account.user,
-                    "hash_type": account.hash_type,
-                    "path": account.hash_file,
-                    "reason": reason,
-                }
-            )
-        for cred in credentials:
-            if cred.kind == "hash" and not cred.complete and cred.password is None:
-                reason = (
-                    "hash type not supported by " + pwhash.backend_name()
-                    if not cred.tested
-                    else "password budget exhausted"
-                )
-                missed.append(
-                    {
-                        "user": cred.user,
-                        "hash_type": cred.hash_type,
-                        "path": cred.path,
-                        "reason": reason,
-                    }
-                )
+        missed = [
+            _missed(a.user, a.hash_type, a.hash_file, a.testable)
+            for a in accounts
+            if a.hash_type not in ("empty", "locked") and not a.complete
+        ] + [
+            _missed(c.user, c.hash_type, c.path, c.tested)
+            for c in credentials
+            if c.kind == "hash" and not c.complete and c.password is None
+        ]
         for item in missed:
             ctx.skip(
                 str(item["path"]),
@@ -725,22 +696,16 @@ class _Credentials:
         ]
 
 
-def _option_values(argv: list[str], names: list[str]) -> list[str]:
-    values: list[str] = []
-    for index, arg in enumerate(argv[1:], 1):
-        for name in names:
-            if arg == name and index + 1 < len(argv):
-                values.append(argv[index + 1])
-            elif name.startswith("--") and arg.startswith(name + "="):
-                values.append(arg[len(name) + 1 :])
-            elif (
-                len(name) == 2
-                and arg.startswith(name)
-                and len(arg) > 2
-                and not arg.startswith("--")
-            ):
-                values.append(arg[2:])
-    return values
+def _missed(
+    user: str | None, hash_type: str | None, path: str, testable: bool
+) -> dict[str, object]:
+    """A hash whose candidates were not all tried, and why."""
+    reason = (
+        "password budget exhausted"
+        if testable
+        else "hash type not supported by " + pwhash.backend_name()
+    )
+    return {"user": user, "hash_type": hash_type, "path": path, "reason": reason}
 
 
 FAMILY = _Credentials()

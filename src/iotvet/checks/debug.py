@@ -90,7 +90,7 @@ class _Debug:
                 cwe="CWE-306",
                 path=launch.started_by,
                 title=f"root shell without login on the {console} serial console ({shell})",
-                detail=f"{launch.script}:{launch.line}: {launch.text} (action {launch.action})",
+                detail=f"{launch.evidence()} (action {launch.action})",
                 themes=[ATT],
                 data=self._data(launch, shell=shell),
             )
@@ -144,7 +144,7 @@ class _Debug:
                 path=launch.started_by,
                 title=f"network shell without authentication on {port or 'a network port'} "
                 f"({kind})",
-                detail=f"{launch.script}:{launch.line}: {launch.text}",
+                detail=launch.evidence(),
                 themes=[PW, ATT],
                 data=self._data(launch, shell=shell, port=port, kind=kind),
             )
@@ -161,7 +161,7 @@ class _Debug:
                 cwe="CWE-489",
                 path=launch.started_by,
                 title=f"{spec['title']} started at boot",
-                detail=f"{launch.script}:{launch.line}: {launch.text}",
+                detail=launch.evidence(),
                 themes=[ATT],
                 data=self._data(launch),
             )

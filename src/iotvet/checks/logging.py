@@ -186,8 +186,7 @@ class _Logging:
             severity="info",
             path=launch.started_by,
             title=f"{spec['name']} started at boot, logs to {where}{remote_text}",
-            detail=f"{launch.script}:{launch.line}: {launch.text}"
-            + (f" (config {config})" if text is not None else ""),
+            detail=launch.evidence(config if text is not None else None),
             data=data,
         )
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..context import ScanContext
-from ..model import Finding
+from ..model import Finding, Severity
 from ..rootfs import RootFS
 from . import knowledge
 from .boot import Launch, boot_model
@@ -24,6 +24,26 @@ from .svcconf import READERS, Port, ServiceFacts, protocol_of
 COM = "secure-communication"
 ATT = "minimised-attack-surface"
 PW = "no-universal-default-password"
+
+
+# SSH login policies (facts the sshd/dropbear readers set) that are weaknesses once the daemon is
+# reachable: (fact, check, severity, CWE, what the daemon allows)
+_SSH_LOGIN_WEAKNESSES: tuple[tuple[str, str, Severity, str, str], ...] = (
+    (
+        "root_password_auth",
+        "services.ssh-root-password-login",
+        "low",
+        "CWE-284",
+        "allows root to log in with a password",
+    ),
+    (
+        "blank_passwords",
+        "services.ssh-empty-password-login",
+        "medium",
+        "CWE-258",
+        "accepts logins to accounts with an empty password",
+    ),
+)
 
 
 def _know() -> dict[str, Any]:
@@ -155,8 +175,7 @@ class _Services:
             severity="info",
             path=launch.started_by,
             title=f"{service} started at boot: {ports}",
-            detail=f"{launch.script}:{launch.line}: {launch.text}"
-            + (f" (config {facts.config_file})" if facts.config_file else ""),
+            detail=launch.evidence(facts.config_file),
             data=self._data(service, spec, launch, facts),
         )
 
@@ -166,7 +185,7 @@ class _Services:
         protocols = _know()["protocols"]
         data = self._data(service, spec, launch, facts)
         path = facts.config_file or launch.started_by
-        where = f"{launch.script}:{launch.line}: {launch.text}"
+        where = launch.evidence()
         out: list[Finding] = []
         exposed = [p for p in facts.ports if not is_loopback(p.listen)]
         by_protocol: dict[str, list[Port]] = {}
@@ -185,7 +204,7 @@ class _Services:
                     cwe="CWE-319",
                     path=launch.started_by,
                     title=f"{service} serves cleartext {protocol} on {listed}",
-                    detail=where + (f" (config {facts.config_file})" if facts.config_file else ""),
+                    detail=launch.evidence(facts.config_file),
                     themes=themes,
                     data=data,
                 )
@@ -217,30 +236,19 @@ class _Services:
                     data=data,
                 )
             )
-        if facts.facts.get("root_password_auth") and exposed:
-            out.append(
-                Finding(
-                    check="services.ssh-root-password-login",
-                    severity="low",
-                    cwe="CWE-284",
-                    path=path,
-                    title=f"{service} allows root to log in with a password",
-                    detail=where,
-                    data=data,
+        for fact, check, severity, cwe, allows in _SSH_LOGIN_WEAKNESSES:
+            if facts.facts.get(fact) and exposed:
+                out.append(
+                    Finding(
+                        check=check,
+                        severity=severity,
+                        cwe=cwe,
+                        path=path,
+                        title=f"{service} {allows}",
+                        detail=where,
+                        data=data,
+                    )
                 )
-            )
-        if facts.facts.get("blank_passwords") and exposed:
-            out.append(
-                Finding(
-                    check="services.ssh-empty-password-login",
-                    severity="medium",
-                    cwe="CWE-258",
-                    path=path,
-                    title=f"{service} accepts logins to accounts with an empty password",
-                    detail=where,
-                    data=data,
-                )
-            )
         defaults = set(_know()["snmp_default_communities"])
         weak = [c for c in facts.facts.get("communities", []) if c["community"] in defaults]
         if weak and exposed:

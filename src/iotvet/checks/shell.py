@@ -694,29 +694,40 @@ class Shell:
         background: bool = False,
         redirects: tuple[tuple[str, str], ...] = (),
         stdin: str | None = None,
-        procd: bool = False,
-        line: int | None = None,
     ) -> Exec:
-        text = (node.text or b"").decode("utf-8", "replace").strip()
-        exec_ = Exec(
-            seq=len(self.trace),
-            argv=argv,
+        """Trace a command the script runs at ``node``, with the state it runs in."""
+        return self._trace_exec(
+            frame,
+            argv,
+            node.start_point[0] + 1,
+            (node.text or b"").decode("utf-8", "replace").strip(),
             unresolved=unresolved,
-            path=frame.path,
-            invoked_as=frame.invoked_as,
-            line=line or node.start_point[0] + 1,
-            text=text[:400],
-            chain=frame.chain,
-            guards=frame.guards,
-            conditional=frame.conditional,
             background=background,
             in_condition=frame.in_condition,
             substitution=frame.substitution,
             redirects=redirects,
             stdin=stdin,
             set_e=frame.set_e,
-            procd=procd,
+        )
+
+    def _trace_exec(
+        self, frame: _Frame, argv: list[str], line: int, text: str, **state: Any
+    ) -> Exec:
+        """Append a command reached in ``frame`` to the trace: where it stands and the guards it
+        runs under come from the frame, the evidence text is capped; ``state`` holds the other
+        :class:`Exec` fields."""
+        exec_ = Exec(
+            seq=len(self.trace),
+            argv=argv,
+            path=frame.path,
+            invoked_as=frame.invoked_as,
+            line=line,
+            text=text[:400],
+            chain=frame.chain,
+            guards=frame.guards,
+            conditional=frame.conditional,
             function=frame.function,
+            **state,
         )
         self.trace.append(exec_)
         return exec_
@@ -973,23 +984,8 @@ class Shell:
     def _procd_close(self, frame: _Frame) -> None:
         if frame.procd_instance:
             argv = list(frame.procd_instance)
-            node_text = "procd_set_param command " + " ".join(argv)
-            self.trace.append(
-                Exec(
-                    seq=len(self.trace),
-                    argv=argv,
-                    unresolved=False,
-                    path=frame.path,
-                    invoked_as=frame.invoked_as,
-                    line=frame.procd_line,
-                    text=node_text[:400],
-                    chain=frame.chain,
-                    guards=frame.guards,
-                    conditional=frame.conditional,
-                    procd=True,
-                    function=frame.function,
-                )
-            )
+            text = "procd_set_param command " + " ".join(argv)
+            self._trace_exec(frame, argv, frame.procd_line, text, unresolved=False, procd=True)
         frame.procd_instance = None
 
     def _uci_of(self, package: str) -> list[tuple[str, str, dict[str, str]]]:

@@ -21,6 +21,7 @@ from .boot import Launch
 from .shell import Shell, boot_knowledge, read_uci, unquote
 
 _MAX_CONF = 1 << 20
+_MAX_INCLUDE_DEPTH = 5  # nested include directives followed by the lighttpd and nginx readers
 
 
 @dataclass
@@ -55,6 +56,11 @@ class ServiceFacts:
 
     def note(self, text: str) -> None:
         self.facts.setdefault("notes", []).append(text)
+
+    def set_anonymous(self, allowed: bool) -> None:
+        """Record whether clients get in without credentials (FTP, MQTT brokers)."""
+        self.facts["anonymous"] = allowed
+        self.authentication = "anonymous allowed" if allowed else "password"
 
 
 Reader = Callable[[RootFS, Launch, dict[str, Any], dict[str, Any]], ServiceFacts]
@@ -94,6 +100,20 @@ def _read(root: RootFS, path: str | None, facts: ServiceFacts) -> str | None:
     else:
         facts.config_file = path
     return text
+
+
+def _configured(root: RootFS, launch: Launch, spec: dict[str, Any]) -> tuple[ServiceFacts, str]:
+    """New facts and the text of the daemon's configuration file (see config_path); "" when the
+    image does not have it, which leaves ``facts.config_file`` unset."""
+    facts = ServiceFacts()
+    return facts, _read(root, config_path(root, launch, spec), facts) or ""
+
+
+def _included(root: RootFS, path: str, target: str) -> list[str]:
+    """The files an include directive in ``path`` names: relative to that file, globs expanded."""
+    if not target.startswith("/"):
+        target = posixpath.join(posixpath.dirname(path), target)
+    return Shell(root, follow=False).glob(target) if "*" in target else [target]
 
 
 def _default_ports(spec: dict[str, Any], encrypted: bool | None = None) -> list[Port]:
@@ -190,8 +210,7 @@ def read_dropbear(
 def read_sshd(
     root: RootFS, launch: Launch, spec: dict[str, Any], protocols: dict[str, Any]
 ) -> ServiceFacts:
-    facts = ServiceFacts()
-    text = _read(root, config_path(root, launch, spec), facts) or ""
+    facts, text = _configured(root, launch, spec)
     settings: dict[str, list[str]] = {}
     for line in text.splitlines():
         line = line.split("#", 1)[0].strip()
@@ -243,12 +262,9 @@ def _lighttpd_tokens(root: RootFS, path: str, depth: int = 0) -> list[str]:
     index = 0
     while index < len(tokens):
         token = tokens[index]
-        if token == "include" and index + 1 < len(tokens) and depth < 5:
-            target = unquote(tokens[index + 1])
-            if not target.startswith("/"):
-                target = posixpath.join(posixpath.dirname(path), target)
-            for match in Shell(root, follow=False).glob(target) if "*" in target else [target]:
-                out.extend(_lighttpd_tokens(root, match, depth + 1))
+        if token == "include" and index + 1 < len(tokens) and depth < _MAX_INCLUDE_DEPTH:
+            for included in _included(root, path, unquote(tokens[index + 1])):
+                out.extend(_lighttpd_tokens(root, included, depth + 1))
             index += 2
             continue
         if token == "include_shell":
@@ -333,9 +349,9 @@ def _redirects_all_to_https(block: _LBlock) -> bool:
 def read_lighttpd(
     root: RootFS, launch: Launch, spec: dict[str, Any], protocols: dict[str, Any]
 ) -> ServiceFacts:
-    facts = ServiceFacts()
-    path = config_path(root, launch, spec)
-    if _read(root, path, facts) is None or path is None:
+    facts, _ = _configured(root, launch, spec)
+    path = facts.config_file
+    if path is None:
         facts.ports = _default_ports(spec)
         return facts
     tree = _lighttpd_parse(_lighttpd_tokens(root, path))
@@ -385,12 +401,13 @@ def read_uhttpd(
     if ports is None:
         for _kind, _name, options in read_uci(root, "uhttpd"):
             facts.config_file = "/etc/config/uhttpd"
-            for value in options.get("listen_http", "").split():
-                listen, port = split_endpoint(value)
-                facts.ports.append(Port(port, "tcp", "http", False, listen))
-            for value in options.get("listen_https", "").split():
-                listen, port = split_endpoint(value)
-                facts.ports.append(Port(port, "tcp", "https", True, listen))
+            for option, protocol, tls in (
+                ("listen_http", "http", False),
+                ("listen_https", "https", True),
+            ):
+                for value in options.get(option, "").split():
+                    listen, port = split_endpoint(value)
+                    facts.ports.append(Port(port, "tcp", protocol, tls, listen))
             redirect = redirect or options.get("redirect_https", "0") in ("1", "on", "true")
             break
     else:
@@ -413,14 +430,9 @@ def _nginx_tree(root: RootFS, path: str, depth: int = 0) -> list[Any]:
     words: list[str] = []
     for token in tokens:
         if token == ";":
-            if words and words[0] == "include" and len(words) > 1 and depth < 5:
-                target = (
-                    words[1]
-                    if words[1].startswith("/")
-                    else posixpath.join(posixpath.dirname(path), words[1])
-                )
-                for match in Shell(root, follow=False).glob(target) if "*" in target else [target]:
-                    stack[-1].extend(_nginx_tree(root, match, depth + 1))
+            if words and words[0] == "include" and len(words) > 1 and depth < _MAX_INCLUDE_DEPTH:
+                for included in _included(root, path, words[1]):
+                    stack[-1].extend(_nginx_tree(root, included, depth + 1))
             elif words:
                 stack[-1].append((words, None))
             words = []
@@ -453,9 +465,9 @@ def _nginx_servers(items: list[Any]) -> list[list[Any]]:
 def read_nginx(
     root: RootFS, launch: Launch, spec: dict[str, Any], protocols: dict[str, Any]
 ) -> ServiceFacts:
-    facts = ServiceFacts()
-    path = config_path(root, launch, spec)
-    if _read(root, path, facts) is None or path is None:
+    facts, _ = _configured(root, launch, spec)
+    path = facts.config_file
+    if path is None:
         facts.ports = _default_ports(spec)
         return facts
     for server in _nginx_servers(_nginx_tree(root, path)):
@@ -503,8 +515,7 @@ def _keyvalues(text: str, separators: str = " \t=") -> list[tuple[str, str]]:
 def read_boa(
     root: RootFS, launch: Launch, spec: dict[str, Any], protocols: dict[str, Any]
 ) -> ServiceFacts:
-    facts = ServiceFacts()
-    text = _read(root, config_path(root, launch, spec), facts) or ""
+    facts, text = _configured(root, launch, spec)
     ports = [int(v) for k, v in _keyvalues(text) if k == "Port" and v.isdigit()]
     listen = next((v for k, v in _keyvalues(text) if k == "Listen"), None)
     facts.ports = [Port(p, "tcp", "http", False, listen) for p in ports] or _default_ports(spec)
@@ -547,8 +558,7 @@ def read_mini_httpd(
 def read_apache(
     root: RootFS, launch: Launch, spec: dict[str, Any], protocols: dict[str, Any]
 ) -> ServiceFacts:
-    facts = ServiceFacts()
-    text = _read(root, config_path(root, launch, spec), facts) or ""
+    facts, text = _configured(root, launch, spec)
     tls = bool(re.search(r"^\s*SSLEngine\s+on", text, re.M | re.I))
     for m in re.finditer(r"^\s*Listen\s+(\S+)(?:\s+(\w+))?", text, re.M | re.I):
         listen, port = split_endpoint(m.group(1))
@@ -562,29 +572,23 @@ def read_apache(
 def read_vsftpd(
     root: RootFS, launch: Launch, spec: dict[str, Any], protocols: dict[str, Any]
 ) -> ServiceFacts:
-    facts = ServiceFacts()
-    text = _read(root, config_path(root, launch, spec), facts) or ""
+    facts, text = _configured(root, launch, spec)
     values = {k.lower(): v for k, v in _keyvalues(text, "=")}
     port = int(values["listen_port"]) if values.get("listen_port", "").isdigit() else 21
     tls = values.get("ssl_enable", "NO").upper() == "YES"
     facts.ports = [Port(port, "tcp", "ftps" if tls else "ftp", tls, values.get("listen_address"))]
-    anonymous = values.get("anonymous_enable", "NO").upper() == "YES"
-    facts.facts["anonymous"] = anonymous
-    facts.authentication = "anonymous allowed" if anonymous else "password"
+    facts.set_anonymous(values.get("anonymous_enable", "NO").upper() == "YES")
     return facts
 
 
 def read_proftpd(
     root: RootFS, launch: Launch, spec: dict[str, Any], protocols: dict[str, Any]
 ) -> ServiceFacts:
-    facts = ServiceFacts()
-    text = _read(root, config_path(root, launch, spec), facts) or ""
+    facts, text = _configured(root, launch, spec)
     m = re.search(r"^\s*Port\s+(\d+)", text, re.M | re.I)
     tls = bool(re.search(r"^\s*TLSRequired\s+on", text, re.M | re.I))
     facts.ports = [Port(int(m.group(1)) if m else 21, "tcp", "ftps" if tls else "ftp", tls)]
-    anonymous = bool(re.search(r"^\s*<Anonymous", text, re.M | re.I))
-    facts.facts["anonymous"] = anonymous
-    facts.authentication = "anonymous allowed" if anonymous else "password"
+    facts.set_anonymous(bool(re.search(r"^\s*<Anonymous", text, re.M | re.I)))
     return facts
 
 
@@ -648,8 +652,7 @@ def read_dnsmasq(
 def read_miniupnpd(
     root: RootFS, launch: Launch, spec: dict[str, Any], protocols: dict[str, Any]
 ) -> ServiceFacts:
-    facts = ServiceFacts()
-    text = _read(root, config_path(root, launch, spec), facts) or ""
+    facts, text = _configured(root, launch, spec)
     values = {k: v for k, v in _keyvalues(text, "=")}
     listen = values.get("listening_ip")
     port_text = values.get("http_port") or values.get("port") or launch.option("-P") or "0"
@@ -682,15 +685,14 @@ def read_miniupnpd(
 def read_mosquitto(
     root: RootFS, launch: Launch, spec: dict[str, Any], protocols: dict[str, Any]
 ) -> ServiceFacts:
-    facts = ServiceFacts()
-    text = _read(root, config_path(root, launch, spec), facts)
+    facts, text = _configured(root, launch, spec)
     listeners: list[dict[str, Any]] = []
     bridges: list[dict[str, Any]] = []
     allow_anonymous: str | None = None
     password_file = False
     section = "global"
     legacy_port: int | None = None
-    for key, value in _keyvalues(text or ""):
+    for key, value in _keyvalues(text):
         if key == "listener":
             parts = value.split()
             bind = parts[1] if len(parts) > 1 and parts[1] not in ("0.0.0.0", "::") else None
@@ -736,11 +738,11 @@ def read_mosquitto(
     for item in listeners:
         protocol = "mqtt-ws" if item["ws"] else ("mqtts" if item["tls"] else "mqtt")
         facts.ports.append(Port(item["port"], "tcp", protocol, item["tls"], item["bind"]))
-    anonymous = allow_anonymous == "true" or (
-        allow_anonymous is None and not password_file and _mosquitto_v1(root, launch)
+    facts.set_anonymous(
+        allow_anonymous == "true"
+        or (allow_anonymous is None and not password_file and _mosquitto_v1(root, launch))
     )
-    facts.facts.update(anonymous=anonymous, bridges=bridges)
-    facts.authentication = "anonymous allowed" if anonymous else "password"
+    facts.facts["bridges"] = bridges
     return facts
 
 
@@ -782,8 +784,7 @@ def read_snmpd(
 def read_openvpn(
     root: RootFS, launch: Launch, spec: dict[str, Any], protocols: dict[str, Any]
 ) -> ServiceFacts:
-    facts = ServiceFacts()
-    text = _read(root, config_path(root, launch, spec), facts) or ""
+    facts, text = _configured(root, launch, spec)
     values: dict[str, str] = {}
     for key, value in _keyvalues(text):
         if key.startswith("<"):
@@ -804,9 +805,8 @@ def read_openvpn(
 def read_hostapd(
     root: RootFS, launch: Launch, spec: dict[str, Any], protocols: dict[str, Any]
 ) -> ServiceFacts:
-    facts = ServiceFacts()
-    text = _read(root, config_path(root, launch, spec), facts)
-    if text is None:
+    facts, text = _configured(root, launch, spec)
+    if facts.config_file is None:
         return facts
     values = {k: v for k, v in _keyvalues(text, "=")}
     wpa = values.get("wpa", "0")

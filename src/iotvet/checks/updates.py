@@ -16,6 +16,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from ..context import ScanContext
@@ -399,7 +400,7 @@ class _Updates:
                         "SWUpdate signed sw-description",
                         key,
                     )
-                mech.evidence.append(f"{launch.script}:{launch.line}: {launch.text}")
+                mech.evidence.append(launch.evidence())
                 out.append(mech)
         for conf in ("/etc/mender/mender.conf", "/var/lib/mender/mender.conf"):
             text = root.read_text(conf, 1 << 20)
@@ -436,11 +437,8 @@ class _Updates:
                     data = {"feed": m.group(1), "url": url, "signed": signed, "manager": "opkg"}
                     if not signed:
                         findings.append(
-                            Finding(
-                                check="updates.unsigned-package-feed",
-                                severity="medium",
-                                cwe="CWE-494",
-                                path=path,
+                            _unsigned_feed(
+                                path,
                                 title=f"opkg feed {m.group(1)} is installed without signatures",
                                 detail=f"{path}: {m.group(0).strip()} (no check_signature)",
                                 data=data,
@@ -466,11 +464,8 @@ class _Updates:
                     re.M,
                 ):
                     findings.append(
-                        Finding(
-                            check="updates.unsigned-package-feed",
-                            severity="medium",
-                            cwe="CWE-494",
-                            path=path,
+                        _unsigned_feed(
+                            path,
                             title=f"apt source {m.group(1)} is trusted without signatures",
                             detail=f"{path}: {m.group(0).strip()}",
                             data={"url": m.group(1), "signed": False, "manager": "apt"},
@@ -481,44 +476,36 @@ class _Updates:
     # ------------------------------------------------------------------ findings
     @staticmethod
     def _findings(mechanism: Mechanism) -> list[Finding]:
-        data = mechanism.data()
         path = mechanism.script
-        evidence = " | ".join(mechanism.evidence[:6])
+        finding = partial(
+            Finding, path=path, detail=" | ".join(mechanism.evidence[:6]), data=mechanism.data()
+        )
         findings = [
-            Finding(
+            finding(
                 check="updates.mechanism",
                 severity="info",
-                path=path,
                 title=f"firmware update by {mechanism.kind} {path}: "
                 f"{mechanism.transport or 'local image'}, verification {mechanism.verification}, "
                 f"writes {mechanism.flash_target or 'flash'}",
-                detail=evidence,
-                data=data,
             )
         ]
         if mechanism.verification == "signature":
             findings.append(
-                Finding(
+                finding(
                     check="updates.signature-verified",
                     severity="info",
-                    path=path,
                     title=f"update image is signature-checked ({mechanism.signature_tool}, key "
                     f"{mechanism.public_key}) before it is written",
-                    detail=evidence,
-                    data=data,
                 )
             )
             if not mechanism.anti_rollback:
                 findings.append(
-                    Finding(
+                    finding(
                         check="updates.no-rollback-protection",
                         severity="low",
                         cwe="CWE-1328",
-                        path=path,
                         title="no version check before flashing: an older signed image "
                         "can be installed (downgrade)",
-                        detail=evidence,
-                        data=data,
                     )
                 )
         elif mechanism.verification == "none":
@@ -528,61 +515,62 @@ class _Updates:
                 else ""
             )
             findings.append(
-                Finding(
+                finding(
                     check="updates.unsigned",
                     severity="high",
                     cwe="CWE-494",
-                    path=path,
                     title=f"update image is written to {mechanism.flash_target or 'flash'} without "
                     f"any authenticity check{note}",
-                    detail=evidence,
                     themes=[SUI],
-                    data=data,
                 )
             )
         else:
             findings.append(
-                Finding(
+                finding(
                     check="updates.checksum-only",
                     severity="high",
                     cwe="CWE-494",
-                    path=path,
                     title=f"update image is only checked with a {mechanism.verification} checksum, "
                     "not a signature",
-                    detail=evidence,
                     themes=[SUI],
-                    data=data,
                 )
             )
         transport = mechanism.transport
         if transport in ("http", "ftp", "tftp"):
             findings.append(
-                Finding(
+                finding(
                     check="updates.cleartext-download",
                     severity="medium" if mechanism.verification == "signature" else "high",
                     cwe="CWE-319",
-                    path=path,
                     title=f"firmware is downloaded over cleartext {transport} "
                     f"({mechanism.urls[0]})",
-                    detail=evidence,
                     themes=[COM],
-                    data=data,
                 )
             )
         if mechanism.tls_verification is False:
             findings.append(
-                Finding(
+                finding(
                     check="updates.tls-verification-disabled",
                     severity="high",
                     cwe="CWE-295",
-                    path=path,
                     title="firmware download disables TLS certificate verification",
-                    detail=evidence,
                     themes=[COM],
-                    data=data,
                 )
             )
         return findings
+
+
+def _unsigned_feed(path: str, title: str, detail: str, data: dict[str, object]) -> Finding:
+    """One finding for a package feed installed without signature checks, whatever the manager."""
+    return Finding(
+        check="updates.unsigned-package-feed",
+        severity="medium",
+        cwe="CWE-494",
+        path=path,
+        title=title,
+        detail=detail,
+        data=data,
+    )
 
 
 FAMILY = _Updates()

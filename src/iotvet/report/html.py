@@ -13,7 +13,7 @@ from functools import cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from ..model import Report
+from ..model import Finding, Report, Vulnerability
 from . import summary
 from .interface import OutputFormat
 from .sanitize import safe_report
@@ -51,6 +51,22 @@ def _environment() -> Environment:
     return env
 
 
+def _fix_first(
+    findings: list[Finding], vulns: list[Vulnerability]
+) -> list[Finding | Vulnerability]:
+    """One ranked list: known-exploited first, then by severity; a firmware finding goes before a
+    vulnerability of the same severity (it is a fact about this device, not a version match)."""
+    rank = {s: n for n, s in enumerate(summary.SEVERITIES)}
+
+    def key(item: Finding | Vulnerability) -> tuple[int, int, int]:
+        if isinstance(item, Finding):
+            return (1, rank.get(item.severity, len(rank)), 0)
+        severity = summary.vulnerability_severity(item)
+        return (0 if item.kev else 1, rank.get(severity, len(rank)), 1)
+
+    return sorted([*findings, *vulns], key=key)
+
+
 def render_html(report: Report) -> str:
     report = safe_report(report)
     now = datetime.now(UTC)
@@ -63,6 +79,7 @@ def render_html(report: Report) -> str:
         if v.status not in ("not_affected", "fixed")
         and (v.kev or summary.vulnerability_severity(v) in ("critical", "high"))
     ][:TOP_ITEMS]
+    fix_first = _fix_first(urgent_findings, urgent_vulns)
     by_severity = {s: [f for f in findings if f.severity == s] for s in summary.SEVERITIES}
     anchors = {id(v): f"vuln-{n}" for n, v in enumerate(vulns, 1)}
     template = _environment().get_template("report.html.j2")
@@ -78,8 +95,7 @@ def render_html(report: Report) -> str:
         severities=summary.SEVERITIES,
         findings_by_severity=by_severity,
         vulnerabilities=vulns,
-        urgent_findings=urgent_findings,
-        urgent_vulns=urgent_vulns,
+        fix_first=fix_first,
         themes=summary.themes_failing_first(report),
         components=sorted(report.components, key=lambda c: (c.name.lower(), c.version or "")),
         feeds=summary.feeds(report, now),

@@ -16,34 +16,18 @@ import sys
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from ..errors import InputError
-from ..model import Report
-from ..store import Store, open_store
-from .config import roles, scoring
-from .impact import impact
-from .problems import FileProblems
-from .questionnaire import answer_skeleton, load_answers, score_answers
-from .registry import (
-    RegistryError,
-    add_firmware,
-    apply_sourcing,
-    ensure_product,
-    ensure_supplier,
-    find_product,
-    link_product,
-    record_questionnaire,
-    rematch,
-)
-from .render import render
-from .scorecard import build_report
-from .sourcing import load_sourcing
+if TYPE_CHECKING:
+    from ..model import Report
+    from ..store import Store
+
+# Heavy modules (SQLAlchemy, Alembic, matplotlib, the scanner) are imported inside the commands
+# that need them, so `iotvet --help` and unrelated commands stay fast.
 
 console = Console(stderr=True)
 out = Console()
@@ -84,6 +68,8 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _store(url: str | None) -> Store:
+    from ..store import open_store
+
     try:
         return open_store(url)
     except Exception as exc:  # any driver or migration error: say which store
@@ -108,6 +94,10 @@ def import_command(
     store: StoreOption = None,
 ) -> None:
     """Import a declared sourcing file: suppliers, products, component links."""
+    from .problems import FileProblems
+    from .registry import RegistryError, apply_sourcing
+    from .sourcing import load_sourcing
+
     try:
         sourcing = load_sourcing(file)
     except FileProblems as exc:
@@ -141,6 +131,8 @@ def list_command(store: StoreOption = None) -> None:
 
 
 def _windows(values: list[str]) -> dict[str, int]:
+    from .config import scoring
+
     windows = dict(scoring().policy.windows_days)
     for item in values:
         name, sep, days = item.partition("=")
@@ -181,6 +173,10 @@ def report_command(
 ) -> None:
     """Supplier scorecards and product risk as JSON, HTML (with plots) or PDF."""
     from ..vulns.db import default_db_path
+    from .config import scoring
+    from .registry import RegistryError, rematch
+    from .render import render
+    from .scorecard import build_report
 
     day = _day(as_of, "--as-of") or date.today()
     policy = scoring().policy.model_copy(update={"windows_days": _windows(window or [])})
@@ -219,6 +215,8 @@ def questionnaire_init(
     ] = None,
 ) -> None:
     """Write an answer file to fill in: every question with its weight and expected evidence."""
+    from .questionnaire import answer_skeleton
+
     text = answer_skeleton(supplier)
     if output is None:
         sys.stdout.write(text)
@@ -234,6 +232,9 @@ def questionnaire_validate(
     file: Annotated[Path, typer.Argument(help="Answer file.")],
 ) -> None:
     """Check an answer file; every problem is listed with line, question id and fix."""
+    from .problems import FileProblems
+    from .questionnaire import load_answers
+
     try:
         answers = load_answers(file)
     except FileProblems as exc:
@@ -250,6 +251,10 @@ def questionnaire_score(
     store: StoreOption = None,
 ) -> None:
     """Score an answer file by topic (and store it for `iotvet suppliers report`)."""
+    from .problems import FileProblems
+    from .questionnaire import load_answers, score_answers
+    from .registry import record_questionnaire
+
     try:
         answers = load_answers(file)
     except FileProblems as exc:
@@ -271,6 +276,8 @@ def questionnaire_score(
 
 
 def _role_and_name(text: str) -> tuple[str, str]:
+    from .config import roles
+
     role, sep, name = text.partition("=")
     if sep and role.strip() in roles():
         return role.strip(), name.strip()
@@ -296,6 +303,8 @@ def product_add(
     store: StoreOption = None,
 ) -> None:
     """Add a product (or update it) and link its suppliers."""
+    from .registry import ensure_product, ensure_supplier, link_product
+
     end = _day(support_end, "--support-end")
     links = [_role_and_name(s) for s in supplier or []]
     with _store(store) as db, db.session() as session:
@@ -328,6 +337,10 @@ def product_list(store: StoreOption = None) -> None:
 
 
 def _load_report(path: Path) -> Report:
+    from pydantic import ValidationError
+
+    from ..model import Report
+
     try:
         return Report.model_validate_json(path.read_bytes())
     except FileNotFoundError:
@@ -342,6 +355,7 @@ def _load_report(path: Path) -> Report:
 
 
 def _scan(image: Path, vulndb: Path | None) -> Report:
+    from ..errors import InputError
     from ..pipeline import ScanOptions, scan
 
     with console.status(f"scanning {image.name}"):
@@ -367,6 +381,8 @@ def firmware_add(
     store: StoreOption = None,
 ) -> None:
     """Scan IMAGE (or take --report) and record it as VERSION of PRODUCT."""
+    from .registry import add_firmware, find_product
+
     day = _day(released, "--released")
     if report is not None and image is None:
         scanned = _load_report(report)
@@ -403,6 +419,8 @@ def impact_command(
 ) -> None:
     """Which products, firmware versions and suppliers are hit if COMPONENT ≤ VERSION is
     vulnerable."""
+    from .impact import impact
+
     with _store(store) as db, db.session() as session:
         result = impact(session, component, max_version, min_version)
     if fmt is ImpactFormat.json:
@@ -420,13 +438,24 @@ def impact_command(
         )
     out.print(table)
     bound = f"{min_version} ≤ " if min_version else ""
+    shipping = ", ".join(result.shipping) or "none"
     out.print(
         f"{component} {bound}version ≤ {max_version}: {len(result.hits)} firmware version(s) in "
-        f"{len(result.products)} product(s); still shipping: {', '.join(result.shipping) or 'none'}"
+        f"{len(result.products)} product(s); still shipping: {shipping}",
+        soft_wrap=True,
     )
     if result.unknown_version:
         out.print(
             f"[yellow]{len(result.unknown_version)} firmware version(s) contain {component} "
             "with an unknown version (cannot be ruled out):[/] "
-            + ", ".join(f"{h.product} {h.firmware}" for h in result.unknown_version)
+            + ", ".join(f"{h.product} {h.firmware}" for h in result.unknown_version),
+            soft_wrap=True,
         )
+
+
+def register(app: typer.Typer) -> None:
+    """Mount ``suppliers``, ``product``, ``firmware`` and ``impact`` on the main command line."""
+    app.add_typer(suppliers_app, name="suppliers")
+    app.add_typer(product_app, name="product")
+    app.add_typer(firmware_app, name="firmware")
+    app.command("impact")(impact_command)

@@ -4,7 +4,8 @@ Input: one or more product-line :class:`~.history.History` objects (several when
 makes several product lines: their events are pooled). Output: a :class:`Metrics` document whose
 every number can be traced to vulnerability ids, publication dates and release dates.
 
-Definitions (also in the scorecard, so a reader does not need this file):
+Definitions (also in the scorecard, so a reader does not need this file). Everything is measured
+as of a date: releases, publications and KEV entries after it are ignored.
 
 * **Exposure** — a vulnerability (id) in a component (name) while consecutive releases contain it
   with a counted status (default ``affected``). It starts at the first such release and ends at
@@ -37,7 +38,7 @@ from __future__ import annotations
 import itertools
 import statistics
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -596,8 +597,31 @@ def _latest_themes(histories: list[History]) -> dict[str, str | None]:
     return worst
 
 
+def known_by(history: History, as_of: date) -> History:
+    """The history as it could be known on ``as_of``: later releases, vulnerabilities published
+    later and KEV entries added later are left out (a report "as of" a past date must not use
+    what was learnt afterwards)."""
+
+    def known(vuln: Vulnerability) -> Vulnerability | None:
+        published = parse_day(vuln.published)
+        if published is not None and published > as_of:
+            return None
+        added = parse_day(vuln.kev_date_added)
+        if vuln.kev and added is not None and added > as_of:
+            return vuln.model_copy(update={"kev": False, "kev_date_added": None})
+        return vuln
+
+    releases = [
+        replace(r, vulnerabilities=[k for v in r.vulnerabilities if (k := known(v)) is not None])
+        for r in history.releases
+        if r.released <= as_of
+    ]
+    return replace(history, releases=releases)
+
+
 def measure(histories: list[History], policy: Policy, as_of: date) -> Metrics:
     """All measured metrics over ``histories`` (one product line, or a supplier's lines pooled)."""
+    histories = [known_by(h, as_of) for h in histories]
     items = [e for h in histories for e in exposures(h, policy, as_of)]
     debt_rows = [row for h in histories for row in release_debt(h, policy)]
     latest_debt = {row.product: row for row in debt_rows}

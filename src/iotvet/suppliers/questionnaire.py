@@ -294,12 +294,16 @@ def validate_answers(
         if question.required and checked.get(qid, Answer(question=qid, value=None)).value is None:
             if any(p.field.startswith(f"answers.{qid}.") for p in problems):
                 continue  # already reported as malformed
+            present = qid in envelope.answers
+            fix = f"answer {question.describe_answer()}"
+            if not present:
+                fix = f"add '{qid}:' with 'answer:' under 'answers:' and {fix}"
             problems.append(
                 Problem(
                     field=f"answers.{qid}.answer",
-                    message=f"not answered: {question.text.strip()}",
-                    fix=f"answer {question.describe_answer()}",
-                    line=line_of(root, ("answers", qid)) if qid in envelope.answers else None,
+                    message=f"not answered: {' '.join(question.text.split())}",
+                    fix=fix,
+                    line=line_of(root, ("answers", qid)) if present else None,
                 )
             )
     answers = Answers(

@@ -27,7 +27,12 @@ from ..store.models import (
     UpstreamRelease,
     utcnow,
 )
-from ..store.scans import components_of, replace_vulnerabilities, scan_from_report
+from ..store.scans import (
+    components_of,
+    replace_vulnerabilities,
+    scan_from_report,
+    vulnerabilities_of,
+)
 from .links import derive_links
 from .questionnaire import Answer as CheckedAnswer
 from .questionnaire import Answers
@@ -250,11 +255,17 @@ def add_firmware(
     return firmware
 
 
+#: Justifications that rest on the firmware's own bytes (e.g. BusyBox applets missing from the
+#: binary): a re-match from stored components cannot see those bytes, so it keeps the decision.
+CONTENT_JUSTIFICATIONS = frozenset({"vulnerable_code_not_present", "component_not_present"})
+
+
 def rematch(session: Session, db_path: Path) -> int:
     """Re-match every stored firmware's components against the vulnerability DB at ``db_path``.
 
     History metrics need today's knowledge about old releases: a CVE published after a scan
-    still affected the release. Returns the number of scans updated.
+    still affected the release. A ``not_affected`` decision the scan took from the firmware's
+    contents is carried over. Returns the number of scans updated.
     """
     from ..vulns import match_components
 
@@ -267,6 +278,17 @@ def rematch(session: Session, db_path: Path) -> int:
         vulns, meta = match_components(components_of(scan), db_path)
         if not meta.get("available", True):
             raise RegistryError(str(meta.get("note", f"no vulnerability database at {db_path}")))
+        kept = {
+            (v.id, v.component): v
+            for v in vulnerabilities_of(scan)
+            if v.status == "not_affected" and v.justification in CONTENT_JUSTIFICATIONS
+        }
+        for vuln in vulns:
+            earlier = kept.get((vuln.id, vuln.component))
+            if earlier is not None and vuln.status == "affected":
+                vuln.status = earlier.status
+                vuln.justification = earlier.justification
+                vuln.reason = earlier.reason
         replace_vulnerabilities(scan, vulns, meta, when)
         count += 1
     session.flush()
