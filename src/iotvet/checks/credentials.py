@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from .. import datafiles
 from ..context import ScanContext
 from ..model import Finding
 from ..rootfs import RootFS
-from . import filescan, knowledge, pwhash
+from . import filescan, pwhash
 from .boot import option_values
 from .evidence import octal_mode
 from .shell import Shell, boot_knowledge
@@ -90,7 +91,7 @@ class Credential:
 
 
 def _know() -> dict[str, Any]:
-    return knowledge.load("credentials.yaml")
+    return datafiles.load("credentials.yaml")
 
 
 def redact(secret: str, keep: int = 3) -> str:

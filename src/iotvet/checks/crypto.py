@@ -28,10 +28,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
+from .. import datafiles
 from ..context import ScanContext
 from ..model import Finding, Severity
 from ..rootfs import RootFS
-from . import keyscan, knowledge, tlsconfig
+from . import keyscan, tlsconfig
 from .evidence import octal_mode, redact, sha256_text, world_readable
 from .keyparse import CertificateMaterial, KeyMaterial, describe_public_key, key_bits
 
@@ -62,7 +63,7 @@ def ssh_fingerprint(key: PublicKeyTypes) -> str | None:
 
 
 def _weak_key(key: PublicKeyTypes) -> bool:
-    rules = knowledge.load("crypto.yaml")["weak_key"]
+    rules = datafiles.load("crypto.yaml")["weak_key"]
     bits = key_bits(key) or 0
     if isinstance(key, rsa.RSAPublicKey):
         return bits < int(rules["rsa_min_bits"])
@@ -227,7 +228,7 @@ class CryptoFamily:
     # --- certificates -----------------------------------------------------------------------------
 
     def _certificate_findings(self, scan: keyscan.KeyScan) -> list[Finding]:
-        rules = knowledge.load("crypto.yaml")
+        rules = datafiles.load("crypto.yaml")
         by_path: dict[str, dict[str, CertificateMaterial]] = {}
         for material in scan.certificates:
             if material.path in scan.documentation:

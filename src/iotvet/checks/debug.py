@@ -14,10 +14,10 @@ import fnmatch
 import posixpath
 from typing import Any
 
+from .. import datafiles
 from ..context import ScanContext
 from ..model import Finding
 from ..rootfs import RootFS
-from . import knowledge
 from .boot import Launch, boot_model
 from .services import daemon_spec, describe
 from .shell import Shell, boot_knowledge
@@ -27,7 +27,7 @@ ATT = "minimised-attack-surface"
 
 
 def _know() -> dict[str, Any]:
-    return knowledge.load("debug.yaml")
+    return datafiles.load("debug.yaml")
 
 
 def _is_shell(program: str) -> bool:

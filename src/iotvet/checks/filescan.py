@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Generic, TypeVar
 
+from .. import datafiles
 from ..context import ScanContext
 from ..rootfs import FileEntry, RootFS
-from . import knowledge
 
 ELF_MAGIC = b"\x7fELF"
 
@@ -64,7 +64,7 @@ _REPORTED: PerRoot[set[tuple[int, str, str]]] = PerRoot()  # (ctx id, path, stag
 
 
 def _scope() -> dict[str, Any]:
-    return knowledge.load("content_scope.yaml")
+    return datafiles.load("content_scope.yaml")
 
 
 def max_scan_bytes() -> int:

@@ -15,11 +15,12 @@ import stat
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import datafiles
 from ..context import ScanContext
 from ..inventory.elf import ElfInfo, elf_info
 from ..model import Finding
 from ..rootfs import RootFS
-from . import filescan, knowledge
+from . import filescan
 
 THEME = "binary-hardening"
 STAGE = "checks.hardening"
@@ -41,7 +42,7 @@ class _Tally:
 
 
 def _rules() -> dict[str, Any]:
-    return knowledge.load("hardening.yaml")
+    return datafiles.load("hardening.yaml")
 
 
 def is_executable(info: ElfInfo) -> bool:

@@ -39,7 +39,7 @@ from cryptography.hazmat.primitives.asymmetric.types import (
 )
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from . import knowledge
+from .. import datafiles
 
 #: Decrypts an encrypted key with a candidate passphrase; raises ValueError/TypeError if wrong.
 Decryptor = Callable[[bytes], PrivateKeyTypes]
@@ -115,7 +115,7 @@ def kdf_cost_allowed(cost: tuple[str, int] | None) -> bool:
     """True if one passphrase trial at this key-derivation cost is affordable (crypto.yaml)."""
     if cost is None:
         return True
-    limits = knowledge.load("crypto.yaml")["passphrase_search"]["max_kdf_cost"]
+    limits = datafiles.load("crypto.yaml")["passphrase_search"]["max_kdf_cost"]
     return cost[1] <= int(limits.get(cost[0], 0))
 
 

@@ -16,9 +16,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import datafiles
 from ..context import ScanContext
 from ..rootfs import RootFS
-from . import filescan, keyparse, knowledge
+from . import filescan, keyparse
 from .keyparse import CertificateMaterial, KeyMaterial
 
 STAGE = "checks.crypto"
@@ -49,7 +50,7 @@ _SCANS: filescan.PerRoot[KeyScan] = filescan.PerRoot()
 
 
 def _rules() -> dict[str, Any]:
-    rules: dict[str, Any] = knowledge.load("crypto.yaml")["passphrase_search"]
+    rules: dict[str, Any] = datafiles.load("crypto.yaml")["passphrase_search"]
     return rules
 
 

@@ -13,10 +13,10 @@ import posixpath
 import re
 from typing import Any
 
+from .. import datafiles
 from ..context import ScanContext
 from ..model import Finding
 from ..rootfs import RootFS
-from . import knowledge
 from .boot import BootModel, Launch, boot_model
 from .shell import read_uci
 
@@ -24,7 +24,7 @@ LOG = "logging"
 
 
 def _know() -> dict[str, Any]:
-    return knowledge.load("logging.yaml")
+    return datafiles.load("logging.yaml")
 
 
 def ram_mounts(root: RootFS, model: BootModel) -> set[str]:

@@ -18,10 +18,10 @@ import stat
 from dataclasses import dataclass
 from typing import Any
 
+from .. import datafiles
 from ..context import ScanContext
 from ..model import Finding
 from ..rootfs import FileEntry, RootFS
-from . import knowledge
 from .evidence import octal_mode, world_readable
 from .filescan import matches_any
 
@@ -31,11 +31,11 @@ _MULTICALL_PROBE = 8 * 1024 * 1024
 
 
 def _allowlist() -> dict[str, Any]:
-    return knowledge.load("setuid_allowlist.yaml")
+    return datafiles.load("setuid_allowlist.yaml")
 
 
 def _rules() -> dict[str, Any]:
-    return knowledge.load("permission_rules.yaml")
+    return datafiles.load("permission_rules.yaml")
 
 
 def is_multicall(root: RootFS, path: str) -> bool:

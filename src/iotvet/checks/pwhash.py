@@ -18,14 +18,14 @@ import re
 from functools import cache
 from typing import Any
 
-from . import knowledge
+from .. import datafiles
 
 _CRYPT_DATA_SIZE = 32768  # sizeof(struct crypt_data) in libxcrypt
 
 
 @cache
 def _formats() -> list[tuple[re.Pattern[str], str]]:
-    spec: dict[str, Any] = knowledge.load("credentials.yaml")
+    spec: dict[str, Any] = datafiles.load("credentials.yaml")
     return [(re.compile(item["pattern"]), str(item["type"])) for item in spec["hash_formats"]]
 
 

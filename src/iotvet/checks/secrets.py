@@ -30,10 +30,11 @@ from typing import Any
 
 import hyperscan
 
+from .. import datafiles
 from ..context import ScanContext
 from ..model import Finding
 from ..rootfs import RootFS
-from . import filescan, keyscan, knowledge
+from . import filescan, keyscan
 from .evidence import octal_mode, redact, sha256_text, world_readable
 
 STAGE = "checks.secrets"
@@ -78,7 +79,7 @@ class _TokenRule:
 
 @cache
 def _patterns() -> dict[str, Any]:
-    return knowledge.load("secret_patterns.yaml")
+    return datafiles.load("secret_patterns.yaml")
 
 
 @cache

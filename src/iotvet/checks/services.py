@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import datafiles
 from ..context import ScanContext
 from ..model import Finding, Severity
 from ..rootfs import RootFS
-from . import knowledge
 from .boot import Launch, boot_model
 from .svcconf import READERS, Port, ServiceFacts, protocol_of
 
@@ -47,7 +47,7 @@ _SSH_LOGIN_WEAKNESSES: tuple[tuple[str, str, Severity, str, str], ...] = (
 
 
 def _know() -> dict[str, Any]:
-    return knowledge.load("services.yaml")
+    return datafiles.load("services.yaml")
 
 
 def daemon_spec(program: str) -> tuple[str, dict[str, Any]] | None:

@@ -34,8 +34,8 @@ from typing import Any
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser, Tree
 
+from .. import datafiles
 from ..rootfs import RootFS
-from . import knowledge
 
 Status = bool | None
 
@@ -68,7 +68,7 @@ def _parser() -> Parser:
 
 @cache
 def boot_knowledge() -> dict[str, Any]:
-    return knowledge.load("boot.yaml")
+    return datafiles.load("boot.yaml")
 
 
 def parse(source: bytes) -> Tree:

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import datafiles
 from ..model import SEVERITY_ORDER, Finding, ThemeVerdict
-from . import knowledge
 
 
 def _rules() -> dict[str, dict[str, Any]]:
-    rules: dict[str, dict[str, Any]] = knowledge.load("theme_rules.yaml")["themes"]
+    rules: dict[str, dict[str, Any]] = datafiles.load("theme_rules.yaml")["themes"]
     return rules
 
 

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from .. import datafiles
 from ..context import ScanContext
 from ..model import Finding
 from ..rootfs import RootFS
-from . import filescan, knowledge
+from . import filescan
 
 STAGE = "checks.crypto"
 _MAX_FILE = 256 * 1024
@@ -37,7 +38,7 @@ class _Rule:
 
 @cache
 def _settings() -> dict[str, Any]:
-    return knowledge.load("tls_settings.yaml")
+    return datafiles.load("tls_settings.yaml")
 
 
 @cache

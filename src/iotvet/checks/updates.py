@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from .. import datafiles
 from ..context import ScanContext
 from ..model import Finding
 from ..rootfs import RootFS
-from . import filescan, knowledge
+from . import filescan
 from .boot import BootModel, boot_model
 from .shell import Exec, Shell, boot_knowledge
 
@@ -32,7 +33,7 @@ _URL = re.compile(r"\b(https?|ftps?|tftp)://[^\s'\"<>]+", re.I)
 
 
 def _know() -> dict[str, Any]:
-    return knowledge.load("updates.yaml")
+    return datafiles.load("updates.yaml")
 
 
 @dataclass

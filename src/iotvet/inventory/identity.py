@@ -18,11 +18,11 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from cpe import CPE
 from cpe.cpe2_3_wfn import CPE2_3_WFN
 from packageurl import PackageURL
 
+from ..datafiles import read_yaml
 from ..model import Component
 from ..rootfs import RootFS
 
@@ -159,8 +159,7 @@ class IdentityData:
 @cache
 def load(path: Path = DATA_FILE) -> IdentityData:
     """The component identity data (parsed once per process)."""
-    with open(path, encoding="utf-8") as handle:
-        return IdentityData(yaml.safe_load(handle) or {}, str(path))
+    return IdentityData(read_yaml(path) or {}, str(path))
 
 
 def lookup(name: str | None) -> Identity | None:

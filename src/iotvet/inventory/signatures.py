@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import hyperscan
-import yaml
 
+from ..datafiles import read_yaml
 from .elf import ElfInfo
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "signatures.yaml"
@@ -185,7 +185,7 @@ class FileScan:
 
 def load_signatures(path: Path | None = None) -> tuple[Signature, ...]:
     """Parse and validate the signature data file (errors name the offending signature)."""
-    raw = _read_yaml(path or DATA_FILE)
+    raw = read_yaml(path or DATA_FILE)
     if not isinstance(raw, dict) or not isinstance(raw.get("signatures"), list):
         raise SignatureError("signature file needs a top-level 'signatures' list")
     seen: set[str] = set()
@@ -197,12 +197,6 @@ def load_signatures(path: Path | None = None) -> tuple[Signature, ...]:
         seen.add(signature.name)
         signatures.append(signature)
     return tuple(signatures)
-
-
-def _read_yaml(path: Path) -> Any:
-    """Parse with libyaml's C loader when PyYAML has it (several times faster), else Python."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
 
 
 def _signature(entry: Mapping[str, Any]) -> Signature:

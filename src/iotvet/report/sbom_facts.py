@@ -17,13 +17,12 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from typing import Any
 
-import yaml
 from packageurl import PackageURL
 from spdx_tools.spdx.validation.external_package_ref_validator import CPE23TYPE_REGEX
 
+from ..datafiles import package_file, read_yaml
 from ..model import Component, Evidence, Layer, Report, Vulnerability
 from .sanitize import safe_report
 from .summary import target_name
@@ -47,8 +46,7 @@ _HEX = re.compile(r"^[0-9a-fA-F]+$")
 @cache
 def vocabulary() -> dict[str, Any]:
     """The mapping tables of ``sbom_vocabulary.yaml``."""
-    text = resources.files(__package__).joinpath("sbom_vocabulary.yaml").read_text("utf-8")
-    data: dict[str, Any] = yaml.safe_load(text)
+    data: dict[str, Any] = read_yaml(package_file(__package__, "sbom_vocabulary.yaml"))
     return data
 
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from importlib import resources
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..datafiles import package_file, read_yaml
 from ..model import THEMES
 
 REGIMES: tuple[str, ...] = (
@@ -169,8 +168,7 @@ class Vocabulary(_Strict):
 
 
 def _read(name: str) -> object:
-    text = resources.files(__package__).joinpath("catalogs", name).read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return read_yaml(package_file(__package__, "catalogs", name))
 
 
 @cache

@@ -19,7 +19,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..vulns.db import iotvet_home
+from ..paths import iotvet_home
 
 STORE_FILENAME = "iotvet.sqlite"
 MIGRATIONS = Path(__file__).with_name("migrations")

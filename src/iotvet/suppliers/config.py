@@ -8,13 +8,11 @@
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
-from importlib.resources.abc import Traversable
-from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from .. import datafiles
+from ..datafiles import package_file, read_yaml
 from .metrics import Policy
 
 
@@ -69,24 +67,15 @@ class SupplyChainRules(_Strict):
     cpe_vendor_role: str
 
 
-def data_file(name: str) -> Traversable:
-    """A file of ``iotvet/data``."""
-    return resources.files("iotvet").joinpath("data", name)
-
-
-def _yaml(file: Traversable) -> Any:
-    return yaml.safe_load(file.read_text(encoding="utf-8"))
-
-
 @cache
 def scoring() -> ScoringConfig:
-    return ScoringConfig.model_validate(_yaml(data_file("supplier_scoring.yaml")))
+    return ScoringConfig.model_validate(datafiles.load("supplier_scoring.yaml"))
 
 
 @cache
 def supply_chain() -> SupplyChainRules:
     rules = SupplyChainRules.model_validate(
-        _yaml(resources.files(__package__).joinpath("supply_chain.yaml"))
+        read_yaml(package_file(__package__, "supply_chain.yaml"))
     )
     if rules.cpe_vendor_role not in rules.roles:
         raise ValueError(f"supply_chain.yaml: cpe_vendor_role {rules.cpe_vendor_role!r} unknown")

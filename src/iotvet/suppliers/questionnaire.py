@@ -17,7 +17,6 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -30,7 +29,8 @@ from pydantic import (
     model_validator,
 )
 
-from .config import data_file, scoring
+from .. import datafiles
+from .config import scoring
 from .problems import FileProblems, Problem, from_validation, line_of, load_yaml
 
 TEMPLATE_FILE = "scs9001_questionnaire.yaml"
@@ -155,7 +155,7 @@ class Template(_Strict):
 @cache
 def template() -> Template:
     """The packaged questionnaire template."""
-    return Template.model_validate(yaml.safe_load(data_file(TEMPLATE_FILE).read_text("utf-8")))
+    return Template.model_validate(datafiles.load(TEMPLATE_FILE))
 
 
 # -- answer files ---------------------------------------------------------------------------------

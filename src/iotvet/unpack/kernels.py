@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
+from ..datafiles import read_yaml
 
 _SIGNATURES = Path(__file__).with_name("boot_signatures.yaml")
 _WINDOW = 512
@@ -46,7 +46,7 @@ class BootSignature:
 
 @cache
 def signatures() -> tuple[BootSignature, ...]:
-    data = yaml.safe_load(_SIGNATURES.read_text(encoding="utf-8"))
+    data = read_yaml(_SIGNATURES)
     return tuple(
         BootSignature(
             id=entry["id"],

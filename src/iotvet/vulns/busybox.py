@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
+from ..datafiles import read_yaml
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "busybox_cves.yaml"
 SCHEMA = "iotvet/busybox-cves/1"
@@ -53,8 +53,7 @@ class AppletRule:
 @cache
 def rules(path: Path = DATA_FILE) -> dict[str, AppletRule]:
     """CVE id → the applets that contain its vulnerable code (parsed once per process)."""
-    with open(path, encoding="utf-8") as handle:
-        doc = yaml.safe_load(handle) or {}
+    doc = read_yaml(path) or {}
     if doc.get("schema") != SCHEMA:
         raise ValueError(f"{path}: schema is {doc.get('schema')!r}, expected {SCHEMA!r}")
     users = {k: list(v) for k, v in (doc.get("decompressor_users") or {}).items()}

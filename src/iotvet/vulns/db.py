@@ -33,8 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
+from ..paths import iotvet_home
 from . import cpe as cpemod
 from .records import Advisory, Affected, CvssEntry, Node
 from .versions import canonical
@@ -76,12 +75,6 @@ CREATE INDEX IF NOT EXISTS cpe_match_vp ON cpe_match (vendor, product, vkey);
 CREATE INDEX IF NOT EXISTS affected_key ON affected (kind, k1);
 CREATE INDEX IF NOT EXISTS advisory_vuln ON advisory (vuln_id);
 """
-
-
-def iotvet_home() -> Path:
-    """``$IOTVET_HOME`` or the platform's user data directory for iotvet."""
-    env = os.environ.get("IOTVET_HOME")
-    return Path(env) if env else Path(platformdirs.user_data_dir("iotvet"))
 
 
 def default_db_path() -> Path:

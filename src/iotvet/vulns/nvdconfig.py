@@ -28,8 +28,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from ..datafiles import read_yaml
 from . import cpe as cpemod
 from .records import CpeMatch, Node
 from .versions import canonical, version_key
@@ -41,8 +40,7 @@ Tri = bool | None
 @cache
 def compatible_target_sw() -> frozenset[str]:
     """``target_sw`` values under which an embedded Linux component can run."""
-    with open(MATCHING_FILE, encoding="utf-8") as handle:
-        doc = yaml.safe_load(handle) or {}
+    doc = read_yaml(MATCHING_FILE) or {}
     return frozenset(str(v).lower() for v in doc.get("compatible_target_sw") or ())
 
 

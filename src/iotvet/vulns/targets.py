@@ -16,9 +16,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from packageurl import PackageURL
 
+from ..datafiles import read_yaml
 from ..inventory import identity as identity_mod
 from ..model import Component
 from . import cpe as cpemod
@@ -76,15 +76,13 @@ class Target:
 
 @cache
 def _distributions() -> dict[str, dict[str, Any]]:
-    with open(DISTRIBUTIONS_FILE, encoding="utf-8") as handle:
-        doc = yaml.safe_load(handle) or {}
+    doc = read_yaml(DISTRIBUTIONS_FILE) or {}
     return dict(doc.get("distributions") or {})
 
 
 @cache
 def _purl_ecosystems() -> dict[str, str]:
-    with open(DISTRIBUTIONS_FILE, encoding="utf-8") as handle:
-        doc = yaml.safe_load(handle) or {}
+    doc = read_yaml(DISTRIBUTIONS_FILE) or {}
     return {str(k): str(v) for k, v in (doc.get("purl_ecosystems") or {}).items()}
 
 
