@@ -10,6 +10,8 @@ APT_PACKAGES=(
   p7zip-full erofs-utils lziprecover lzop partclone android-sdk-libsparse-utils unar
   squashfs-tools cpio mtd-utils u-boot-tools e2fsprogs zstd lz4 xz-utils
   libmagic1 libcrypt1
+  # tools the tests call: openssl (password hashes), mksquashfs (squashfs-tools, above)
+  openssl
   # PDF rendering (WeasyPrint) and PDF → PNG checks in the tests
   poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core
 )
