@@ -15,16 +15,21 @@ and extracts.
 
 from __future__ import annotations
 
+import hashlib
+import os
+import platform
 import re
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import hyperscan
 
 from ..datafiles import read_yaml
+from ..paths import iotvet_home
 from .elf import ElfInfo
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "signatures.yaml"
@@ -295,6 +300,43 @@ def hyperscan_expression(regex: str) -> bytes:
     return _NAMED_GROUP.sub("(", regex).encode("ascii")
 
 
+def _compile(expressions: list[bytes], flags: list[int]) -> hyperscan.Database:
+    database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    try:
+        database.compile(
+            expressions=expressions,
+            ids=list(range(len(expressions))),
+            elements=len(expressions),
+            flags=flags,
+        )
+    except hyperscan.HyperscanError as exc:
+        raise SignatureError(f"hyperscan cannot compile the signature set: {exc}") from exc
+    return database
+
+
+def _compiled(expressions: list[bytes], flags: list[int]) -> hyperscan.Database:
+    """The compiled database, from the on-disk cache when this exact pattern set was compiled
+    before by this Hyperscan build on this CPU type (compiling costs ~0.2 s per process, a
+    seventh of a small image's scan). Any cache problem falls back to compiling."""
+    key = hashlib.sha256(
+        repr((expressions, flags, metadata.version("hyperscan"), platform.machine())).encode()
+    ).hexdigest()[:32]
+    cached = iotvet_home() / "cache" / f"signatures-{key}.hsdb"
+    try:
+        return hyperscan.loadb(cached.read_bytes(), mode=hyperscan.HS_MODE_BLOCK)
+    except (OSError, hyperscan.HyperscanError):
+        pass
+    database = _compile(expressions, flags)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_bytes(hyperscan.dumpb(database))
+        partial.replace(cached)  # atomic: a reader never sees half a database
+    except OSError:
+        pass  # a read-only home only costs the compile next time
+    return database
+
+
 class SignatureDB:
     """All content patterns and markers of a signature set, compiled into one Hyperscan DB."""
 
@@ -329,16 +371,7 @@ class SignatureDB:
         self._filename_prefilter = _union(
             [p.filename for s in signatures for p in s.patterns if p.kind == "filename"]
         )
-        self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        try:
-            self._database.compile(
-                expressions=expressions,
-                ids=list(range(len(expressions))),
-                elements=len(expressions),
-                flags=flags,
-            )
-        except hyperscan.HyperscanError as exc:
-            raise SignatureError(f"hyperscan cannot compile the signature set: {exc}") from exc
+        self._database = _compiled(expressions, flags)
         self._scratch = hyperscan.Scratch(self._database)
 
     def own_signatures(self, paths: Sequence[str], elf: ElfInfo | None) -> frozenset[str]:
