@@ -152,7 +152,7 @@ def scan(
 
         checks = _CheckRun(ctx, options.parallel) if options.checks else None
         with stages.run("inventory"):
-            report.components, report.os = run_inventory(ctx, unpacked.kernels)
+            report.components, report.os = run_inventory(ctx, unpacked.kernel_images)
             ctx.components = report.components
 
         if checks is not None:

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import bz2
-import gzip
-import lzma
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,15 +11,15 @@ from corpus import CORPUS, OPENWRT, corpus_images, truth_of
 from iotvet.context import ScanContext
 from iotvet.inventory.osrelease import (
     IDENTIFIER,
+    boot_components,
     kernel_component,
-    kernel_components,
-    kernel_version_from_bytes,
     parse_assignments,
     read_os_release,
 )
 from iotvet.limits import Limits
 from iotvet.rootfs import RootFS
 from iotvet.unpack.interface import UnpackResult
+from iotvet.unpack.kernels import KernelImage
 from trees import make_root
 
 
@@ -164,27 +160,6 @@ BANNER = (
 )
 
 
-@pytest.mark.parametrize(
-    "wrap",
-    [
-        lambda b: b"\x00" * 100 + b,
-        lambda b: b"\x00" * 1000 + gzip.compress(b"x" * 5000 + b + b"y" * 100),
-        lambda b: b"HDR" * 10 + lzma.compress(b + b"z" * 999),
-        lambda b: b"\x12" * 64 + lzma.compress(b + b"z" * 999, format=lzma.FORMAT_ALONE),
-        lambda b: bz2.compress(b"q" * 10 + b),
-    ],
-    ids=["raw", "gzip", "xz", "lzma-alone", "bzip2"],
-)
-def test_kernel_banner_in_raw_and_compressed_images(wrap: Callable[[bytes], bytes]) -> None:
-    assert kernel_version_from_bytes(wrap(BANNER)) == "5.10.176"
-
-
-def test_kernel_banner_absent_or_garbage() -> None:
-    assert kernel_version_from_bytes(b"") is None
-    assert kernel_version_from_bytes(b"\x1f\x8b\x08" + os.urandom(4096)) is None
-    assert kernel_version_from_bytes(b"Linux version of the docs") is None
-
-
 def test_kernel_component_and_images(tmp_path: Path) -> None:
     component = kernel_component("6.1.0-18-armmp", "/boot/vmlinuz")
     assert (component.name, component.version, component.type) == (
@@ -192,14 +167,18 @@ def test_kernel_component_and_images(tmp_path: Path) -> None:
         "6.1.0",
         "operating-system",
     )
-    image = tmp_path / "kernel.bin"
-    image.write_bytes(gzip.compress(BANNER))
-    blank = tmp_path / "blank.bin"
-    blank.write_bytes(b"\x00" * 100)
-    ctx = ScanContext(roots=[], limits=Limits())
-    found = kernel_components([image, blank, tmp_path / "missing.bin"], ctx)
-    assert [(c.name, c.version) for c in found] == [("linux", "5.10.176")]
-    assert [s.path for s in ctx.skipped] == ["blank.bin", "missing.bin"]
+    images = [
+        KernelImage(tmp_path / "vmlinux", "5.10.176", "Linux version 5.10.176 (b@h) #0"),
+        KernelImage(tmp_path / "lzma.out", "5.5.1", "WIND version 2.6", os="vxworks"),
+        KernelImage(tmp_path / "uboot", "1.1.4", "U-Boot 1.1.4", os="u-boot", kind="bootloader"),
+    ]
+    found = boot_components(images, ScanContext(roots=[], limits=Limits()))
+    assert [(c.name, c.version, c.type) for c in found] == [
+        ("linux", "5.10.176", "operating-system"),
+        ("vxworks", "5.5.1", "operating-system"),
+        ("u-boot", "1.1.4", "firmware"),
+    ]
+    assert [c.evidence[0].path for c in found] == ["vmlinux", "lzma.out", "uboot"]
 
 
 # --- corpus and real images ---------------------------------------------------------------

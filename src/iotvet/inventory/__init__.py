@@ -10,11 +10,12 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import time
+from collections.abc import Iterable
 from functools import cache
-from pathlib import Path
 
 from ..context import ScanContext
 from ..model import Component
+from ..unpack.kernels import KernelImage
 from .interface import Identifier
 from .merge import hash_files, merge_components
 
@@ -31,11 +32,11 @@ def identifiers() -> tuple[Identifier, ...]:
 
 
 def run_inventory(
-    ctx: ScanContext, kernels: list[Path] | None = None
+    ctx: ScanContext, boot_images: Iterable[KernelImage] = ()
 ) -> tuple[list[Component], dict[str, str]]:
     """Components of every root (merged, with purls/CPEs) and the operating-system facts."""
     from .identity import enrich
-    from .osrelease import kernel_components, read_os_release
+    from .osrelease import boot_components, read_os_release
 
     candidates: list[Component] = []
     os_info: dict[str, str] = {}
@@ -53,7 +54,7 @@ def run_inventory(
                 component.layer = component.layer or root.label
             candidates.extend(found)
         os_info = os_info or read_os_release(root)
-    candidates.extend(kernel_components(kernels or [], ctx))
+    candidates.extend(boot_components(boot_images, ctx))
     components = merge_components(candidates)
     for component in components:
         enrich(component)

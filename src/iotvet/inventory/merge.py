@@ -18,17 +18,23 @@ from ..rootfs import RootFS
 _METHOD_RANK = {"package-db": 0, "os-release": 1}
 
 
+_SYSTEM_TYPES = frozenset({"operating-system", "firmware"})
+
+
 def _rank(component: Component) -> int:
     methods = [e.method for e in component.evidence] or ["?"]
     return min(_METHOD_RANK.get(m, 2) for m in methods)
 
 
 def merge_components(candidates: list[Component]) -> list[Component]:
-    """One Component per (name, version, layer); the best-ranked candidate gives the identity."""
+    """One Component per (name, version, layer) — per (name, version) for kernels, boot loaders
+    and operating systems; the best-ranked candidate gives the identity."""
     groups: dict[tuple[str, str | None, str | None], list[Component]] = {}
     for candidate in candidates:
-        key = (candidate.name, candidate.version, candidate.layer)
-        groups.setdefault(key, []).append(candidate)
+        # A kernel or boot loader seen in its boot image and again in a root file system
+        # (/lib/modules/<release>) is one piece of software, whatever layer it was seen in.
+        layer = None if candidate.type in _SYSTEM_TYPES else candidate.layer
+        groups.setdefault((candidate.name, candidate.version, layer), []).append(candidate)
     merged = [_merge_group(sorted(group, key=_rank)) for group in groups.values()]
     merged.sort(key=lambda c: (c.name, c.version or "", c.layer or ""))
     return merged

@@ -11,17 +11,15 @@ order of trust, fills ``Report.os`` from the most trusted file that has each fac
 
 from __future__ import annotations
 
-import bz2
-import lzma
 import re
 import shlex
-import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from ..context import ScanContext
 from ..model import Component, Evidence
 from ..rootfs import RootFS
+from ..unpack.kernels import KernelImage
 from . import identity
 
 STAGE = "inventory"
@@ -35,7 +33,6 @@ _LABELLED_VERSION = re.compile(
 )
 _DOTTED_VERSION = re.compile(r"(?<![\w.])v?(\d+\.\d+(?:\.\d+)*[0-9A-Za-z+~_-]*)")
 _PLAIN_VERSION = re.compile(r"v?(\d[0-9A-Za-z.+~_-]*)")
-_KERNEL_BANNER = re.compile(rb"Linux version (\d+\.\d+[0-9A-Za-z.+~_-]*) \(")
 _KERNEL_UPSTREAM = re.compile(r"\d+\.\d+(?:\.\d+)?")
 
 # os-release keys (os-release(5)) -> Report.os keys
@@ -282,57 +279,28 @@ def modules_kernel_versions(root: RootFS) -> list[str]:
     return releases
 
 
-def _decompressors() -> list[tuple[bytes, Callable[[], object]]]:
-    return [
-        (b"\x1f\x8b\x08", lambda: zlib.decompressobj(wbits=31)),
-        (b"\xfd7zXZ\x00", lambda: lzma.LZMADecompressor(format=lzma.FORMAT_XZ)),
-        (b"BZh", bz2.BZ2Decompressor),
-        (b"\x5d\x00\x00", lambda: lzma.LZMADecompressor(format=lzma.FORMAT_ALONE)),
-    ]
+def boot_components(images: Iterable[KernelImage], ctx: ScanContext) -> list[Component]:
+    """One component per kernel or boot loader the unpack stage identified by its banner.
 
-
-def kernel_version_from_bytes(data: bytes, budget: int = 64 * 1024 * 1024) -> str | None:
-    """Kernel release from the "Linux version X.Y.Z… (" banner, in raw or compressed images.
-
-    A zImage or uImage keeps the banner inside a compressed payload, so gzip, xz, bzip2 and
-    LZMA streams in the data are inflated (at most ``budget`` bytes each, a few tries per
-    format) and searched too.
+    The unpack stage already read each image (decompressed) and matched its banner, so nothing is
+    read again here: Linux releases go through :func:`kernel_component` (upstream version), other
+    systems (VxWorks, U-Boot, RedBoot …) are named by the banner's system as the component data
+    knows it.
     """
-    match = _KERNEL_BANNER.search(data)
-    if match:
-        return match.group(1).decode("ascii", "replace")
-    for magic, make in _decompressors():
-        start = data.find(magic)
-        tries = 0
-        while start >= 0 and tries < 8:
-            tries += 1
-            try:
-                inflated = make().decompress(data[start:], budget)  # type: ignore[attr-defined]
-            except (OSError, EOFError, ValueError, lzma.LZMAError, zlib.error):
-                inflated = b""
-            match = _KERNEL_BANNER.search(inflated)
-            if match:
-                return match.group(1).decode("ascii", "replace")
-            start = data.find(magic, start + 1)
-    return None
-
-
-def kernel_components(kernels: list[Path], ctx: ScanContext) -> list[Component]:
-    """One component per kernel image the unpack stage found whose banner gives a version."""
     found = []
-    for path in kernels:
-        inner = _inner_path(path, ctx)
-        try:
-            with open(path, "rb") as handle:
-                data = handle.read(ctx.limits.max_file_read)
-        except OSError as exc:
-            ctx.skip(inner, f"kernel image could not be read: {exc.strerror}", STAGE)
+    for image in images:
+        where = _inner_path(image.path, ctx)
+        if image.os == "linux":
+            found.append(kernel_component(image.version, where))
             continue
-        release = kernel_version_from_bytes(data)
-        if release is None:
-            ctx.skip(inner, "kernel image without a readable 'Linux version' banner", STAGE)
-            continue
-        found.append(kernel_component(release, inner))
+        found.append(
+            Component(
+                name=identity.canonical_name(image.os),
+                version=image.version,
+                type="operating-system" if image.kind == "kernel" else "firmware",
+                evidence=[Evidence(path=where, method="boot-banner", detail=image.banner)],
+            )
+        )
     return found
 
 
