@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import itertools
 import statistics
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -619,6 +619,26 @@ def known_by(history: History, as_of: date) -> History:
     return replace(history, releases=releases)
 
 
+def _trend_rows(
+    histories: list[History], values_of: Callable[[Release], dict[str, float | None]]
+) -> list[TrendRow]:
+    """One row per release of every history: the per-property values and their mean."""
+    rows = []
+    for history in histories:
+        for release in history.releases:
+            values = values_of(release)
+            rows.append(
+                TrendRow(
+                    product=history.product,
+                    version=release.version,
+                    released=release.released,
+                    values=values,
+                    mean=_mean(values.values()),
+                )
+            )
+    return rows
+
+
 def measure(histories: list[History], policy: Policy, as_of: date) -> Metrics:
     """All measured metrics over ``histories`` (one product line, or a supplier's lines pooled)."""
     histories = [known_by(h, as_of) for h in histories]
@@ -626,28 +646,10 @@ def measure(histories: list[History], policy: Policy, as_of: date) -> Metrics:
     debt_rows = [row for h in histories for row in release_debt(h, policy)]
     latest_debt = {row.product: row for row in debt_rows}
     kev = [d for h in histories for d in kev_days(h, policy, as_of)]
-    hardening_rows = [
-        TrendRow(
-            product=h.product,
-            version=r.version,
-            released=r.released,
-            values=(vals := hardening_values(r.findings, policy.hardening_properties)),
-            mean=_mean(vals.values()),
-        )
-        for h in histories
-        for r in h.releases
-    ]
-    sbom_rows = [
-        TrendRow(
-            product=h.product,
-            version=r.version,
-            released=r.released,
-            values=(vals := sbom_values(r.components, policy.sbom_fields)),
-            mean=_mean(vals.values()),
-        )
-        for h in histories
-        for r in h.releases
-    ]
+    hardening_rows = _trend_rows(
+        histories, lambda r: hardening_values(r.findings, policy.hardening_properties)
+    )
+    sbom_rows = _trend_rows(histories, lambda r: sbom_values(r.components, policy.sbom_fields))
     cadences = [cadence(h, policy, as_of) for h in histories]
     max_intervals = [c.max_interval_days for c in cadences if c.max_interval_days is not None]
     return Metrics(
