@@ -9,6 +9,7 @@ so candidates with the same canonical name and upstream version are merged, keep
 from __future__ import annotations
 
 import hashlib
+import re
 
 from ..context import ScanContext
 from ..model import Component, Evidence
@@ -20,6 +21,10 @@ _METHOD_RANK = {"package-db": 0, "os-release": 1}
 
 _SYSTEM_TYPES = frozenset({"operating-system", "firmware"})
 
+# A version control snapshot ("2022-01-16-cff80b4f", "20151223"), as OpenWrt and Yocto package
+# upstream projects that tag releases rarely; vulnerability data speaks of the releases.
+_SNAPSHOT = re.compile(r"(?:\d{4}-\d{2}-\d{2}|\d{8})(?:[-.+~]?(?:git)?[0-9a-f]{7,40})?")
+
 
 def _rank(component: Component) -> int:
     methods = [e.method for e in component.evidence] or ["?"]
@@ -29,6 +34,7 @@ def _rank(component: Component) -> int:
 def merge_components(candidates: list[Component]) -> list[Component]:
     """One Component per (name, version, layer) — per (name, version) for kernels, boot loaders
     and operating systems; the best-ranked candidate gives the identity."""
+    _adopt_release_versions(candidates)
     groups: dict[tuple[str, str | None, str | None], list[Component]] = {}
     for candidate in candidates:
         # A kernel or boot loader seen in its boot image and again in a root file system
@@ -38,6 +44,32 @@ def merge_components(candidates: list[Component]) -> list[Component]:
     merged = [_merge_group(sorted(group, key=_rank)) for group in groups.values()]
     merged.sort(key=lambda c: (c.name, c.version or "", c.layer or ""))
     return merged
+
+
+def _adopt_release_versions(candidates: list[Component]) -> None:
+    """Give a package whose version is a VCS snapshot the release its own binary states.
+
+    OpenWrt ships hostapd as "2022-01-16-cff80b4f" while /usr/sbin/wpad says "2.10": the same
+    software, seen twice. When the binaries of that component in the same layer agree on exactly
+    one release version, the package takes it as ``version`` (the snapshot stays in
+    ``package_version`` and the purl), so it is reported once and matched against the releases
+    vulnerability data names. Several disagreeing releases are left as separate components.
+    """
+    releases: dict[tuple[str, str | None], set[str]] = {}
+    for candidate in candidates:
+        if (
+            candidate.version
+            and _rank(candidate) > 0
+            and not _SNAPSHOT.fullmatch(candidate.version)
+        ):
+            releases.setdefault((candidate.name, candidate.layer), set()).add(candidate.version)
+    for candidate in candidates:
+        seen = releases.get((candidate.name, candidate.layer), set())
+        snapshot = candidate.version and _SNAPSHOT.fullmatch(candidate.version)
+        if _rank(candidate) == 0 and snapshot and len(seen) == 1:
+            candidate.package_version = candidate.package_version or candidate.version
+            candidate.version = next(iter(seen))
+            candidate.cpe = None  # rebuilt from the release version by identity.enrich
 
 
 def _merge_group(group: list[Component]) -> Component:
