@@ -22,6 +22,7 @@ from .interface import UnpackResult
 from .kernels import KernelImage, scan_file
 from .layers import HIGH_ENTROPY_BITS, ChunkIndex, ChunkInfo, LayerBuilder
 from .roots import find_roots_below, root_role
+from .salvage import salvage
 from .triage import KERNEL_NAME
 
 _MIN_KERNEL_BYTES = 64 * 1024
@@ -63,7 +64,37 @@ def unpack(
     if progress:
         progress(f"unpacking {target.name} with unblob")
     run = run_unblob(target, workdir, limits, progress)
-    return _Assembly(run, target, workdir, limits).result()
+    result = _Assembly(run, target, workdir, limits).result()
+    recognised = any(layer.format not in ("unknown", "padding") for layer in result.layers)
+    if recognised or any(root.kind != "binary" for root in result.roots):
+        return result
+    return _salvaged(target, workdir, limits, progress) or result
+
+
+def _salvaged(
+    target: Path, workdir: Path, limits: Limits, progress: Callable[[str], None] | None
+) -> UnpackResult | None:
+    """Nothing recognised: if the file is a cut-off compressed stream, unpack its readable part."""
+    saved = salvage(target, workdir / "salvage", limits)
+    if saved is None:
+        return None
+    inner = unpack(saved.output, workdir / "salvaged", limits, progress)
+    layer = Layer(
+        path=target.name,
+        format=saved.format,
+        offset=0,
+        size=target.stat().st_size,
+        role="truncated",
+        extracted_to=str(saved.output.relative_to(workdir)),
+        children=inner.layers,
+    )
+    note = Skipped(
+        path=target.name,
+        reason=f"{saved.format} stream read up to byte {saved.consumed}: {saved.reason}; "
+        f"only the {saved.produced} bytes before it were unpacked",
+        stage=STAGE,
+    )
+    return replace(inner, layers=[layer], skipped=[note, *inner.skipped])
 
 
 def unblob_only(target: Path, workdir: Path, limits: Limits) -> EngineRun:
