@@ -68,13 +68,19 @@ def unpack(
     recognised = any(layer.format not in ("unknown", "padding") for layer in result.layers)
     if recognised or any(root.kind != "binary" for root in result.roots):
         return result
-    return _salvaged(target, workdir, limits, progress) or result
+    return _salvaged(target, workdir, limits, result, progress) or result
 
 
 def _salvaged(
-    target: Path, workdir: Path, limits: Limits, progress: Callable[[str], None] | None
+    target: Path,
+    workdir: Path,
+    limits: Limits,
+    first: UnpackResult,
+    progress: Callable[[str], None] | None,
 ) -> UnpackResult | None:
-    """Nothing recognised: if the file is a cut-off compressed stream, unpack its readable part."""
+    """Nothing recognised: if the file is a cut-off compressed stream, unpack its readable part.
+
+    What the first attempt passed over (a limit it hit, say) stays in ``skipped``."""
     saved = salvage(target, workdir / "salvage", limits)
     if saved is None:
         return None
@@ -94,7 +100,7 @@ def _salvaged(
         f"only the {saved.produced} bytes before it were unpacked",
         stage=STAGE,
     )
-    return replace(inner, layers=[layer], skipped=[note, *inner.skipped])
+    return replace(inner, layers=[layer], skipped=[note, *first.skipped, *inner.skipped])
 
 
 def unblob_only(target: Path, workdir: Path, limits: Limits) -> EngineRun:
