@@ -76,3 +76,10 @@ def test_sbom_missing_path(tmp_path: Path) -> None:
 
 def test_bad_option_is_usage_error(tmp_path: Path) -> None:
     assert_refused(run_cli("scan", str(tmp_path), "--format", "pdfx"), "pdfx")
+
+
+def test_malformed_declarations_stop_the_scan_before_it_starts(tmp_path: Path) -> None:
+    declarations = tmp_path / "decl.yaml"
+    declarations.write_text("schema: iotvet/declarations/1\nproduct:\n  modle: X\n")
+    result = run_cli("scan", str(tmp_path), "--declarations", str(declarations))
+    assert_refused(result, str(declarations), "product.modle")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -19,6 +19,9 @@ from . import __version__
 from .errors import InputError
 from .limits import Limits
 from .model import Report
+
+if TYPE_CHECKING:
+    from .standards.declarations import Declarations
 
 app = typer.Typer(
     name="iotvet",
@@ -99,6 +102,16 @@ def run_scan(
             raise fail(str(exc)) from None
 
 
+def _load_declarations(path: Path) -> Declarations:
+    """The declaration file, or exit 2 with every problem (file, line, field, fix)."""
+    from .standards.declarations import DeclarationError, load_declarations
+
+    try:
+        return load_declarations(path)
+    except DeclarationError as exc:
+        raise fail(str(exc)) from None
+
+
 def write_output(text: str | bytes, output: Path | None) -> None:
     if output is None:
         if isinstance(text, bytes):
@@ -152,11 +165,22 @@ def scan(
     vulndb: Annotated[Path | None, typer.Option(help="Vulnerability DB file.")] = None,
     fail_on: Annotated[FailOn | None, typer.Option(help="Exit 1 when this tripped.")] = None,
     max_depth: Annotated[int | None, typer.Option(help="Max nesting depth of layers.")] = None,
+    declarations: Annotated[
+        Path | None,
+        typer.Option(
+            "--declarations", "-d", help="Declaration file: also fill `conformity` (all regimes)."
+        ),
+    ] = None,
 ) -> None:
     """Unpack TARGET, list its components, findings and vulnerabilities."""
     from .report.registry import format_for_path, print_table, render
 
+    declared = _load_declarations(declarations) if declarations else None
     report = run_scan(target, workdir, keep, vulndb=vulndb, max_depth=max_depth)
+    if declarations:
+        from .standards.engine import assess
+
+        report.conformity = assess(report, declared, ["all"])
     for path in output or []:
         chosen = format_for_path(path) or (fmt.value if fmt else "json")
         write_output(render(report, chosen), path)
