@@ -69,3 +69,4 @@ def test_report_contract(image: Path, scanned: Callable[[Path], Report]) -> None
         assert finding["path"] is None or finding["path"].startswith("/")
     for stage in ("unpack", "inventory", "checks", "themes"):
         assert stage in document["stats"]["stages"]
+    assert isinstance(document["stats"]["sandboxed"], bool), "say whether extraction was sandboxed"

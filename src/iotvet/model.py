@@ -167,6 +167,7 @@ class Stats(_Model):
     files: int = 0
     peak_rss_mb: float | None = None
     workdir: str | None = None  # set when the scan was asked to keep its work directory
+    sandboxed: bool | None = None  # extraction ran in unblob's sandbox (Landlock)
 
 
 class Report(_Model):
@@ -183,6 +184,7 @@ class Report(_Model):
     themes: list[ThemeVerdict] = Field(default_factory=list)
     conformity: list[Verdict] = Field(default_factory=list)
     skipped: list[Skipped] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)  # how the scan ran (sandbox, fallbacks used)
     data_sources: dict[str, object] = Field(default_factory=dict)  # feed freshness used for vulns
     stats: Stats = Field(default_factory=Stats)
 

@@ -136,6 +136,8 @@ def scan(
             unpacked = unpack(target, workdir, options.limits)
             report.layers = unpacked.layers
             report.skipped.extend(unpacked.skipped)
+            report.notes.extend(unpacked.notes)
+            report.stats.sandboxed = unpacked.sandboxed
             report.stats.bytes_unpacked = unpacked.bytes_unpacked
             _require_content(target, described, unpacked)
         ctx = ScanContext(roots=unpacked.roots, limits=options.limits, skipped=report.skipped)
