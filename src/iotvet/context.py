@@ -5,18 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .limits import Limits
-from .model import Component, Finding, Skipped
+from .model import Skipped
 from .rootfs import RootFS
 
 
 @dataclass
 class ScanContext:
-    """What a stage may read (roots, earlier results) and where it reports what it passed over."""
+    """What a stage may read (the roots, the limits) and where it reports what it passed over
+    and how long its parts took."""
 
     roots: list[RootFS]
     limits: Limits = field(default_factory=Limits)
-    components: list[Component] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # "checks/crypto" → seconds
     families_ran: list[str] = field(default_factory=list)  # check families that ran on a root

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 from . import __version__
 from .context import ScanContext
@@ -79,9 +80,8 @@ def describe_target(path: Path) -> Target:
     size = info.st_size
     if size == 0:
         raise InputError(path, "is empty (0 bytes): nothing to scan")
-    if head == b"\x7fELF":
-        return Target(path=str(path), sha256=_sha256(path), size=size, kind="binary")
-    return Target(path=str(path), sha256=_sha256(path), size=size, kind="image")
+    kind: Literal["binary", "image"] = "binary" if head == b"\x7fELF" else "image"
+    return Target(path=str(path), sha256=_sha256(path), size=size, kind=kind)
 
 
 class _Stages:
@@ -155,7 +155,6 @@ def scan(
         checks = _CheckRun(ctx, options.parallel) if options.checks else None
         with stages.run("inventory"):
             report.components, report.os = run_inventory(ctx, unpacked.kernel_images)
-            ctx.components = report.components
 
         if checks is not None:
             with stages.run("checks"):
@@ -222,16 +221,13 @@ class _CheckRun:
         self.ctx.skipped.extend(skipped)
         for name, seconds in timings.items():
             self.ctx.timed(name, seconds)
-        self.ctx.findings = findings
         self.ctx.families_ran = families
         return findings
 
 
 def _require_content(target: Path, described: Target, unpacked: UnpackResult) -> None:
     """An image in which nothing at all was recognised is an input error, not an empty report."""
-    if described.kind != "image" or any(r.kind != "binary" for r in unpacked.roots):
-        return
-    if any(layer.format not in ("unknown", "padding") for layer in unpacked.layers):
+    if described.kind != "image" or unpacked.recognised:
         return
     entropy = next((layer.entropy for layer in unpacked.layers if layer.entropy is not None), None)
     hint = ""

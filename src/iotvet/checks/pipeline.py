@@ -30,5 +30,4 @@ def run_checks(ctx: ScanContext) -> list[Finding]:
     findings.sort(key=lambda f: (-SEVERITY_ORDER[f.severity], f.check, f.path or ""))
     for index, finding in enumerate(findings, 1):
         finding.id = f"F{index}"
-    ctx.findings = findings
     return findings

@@ -16,7 +16,6 @@ class UnpackResult:
 
     layers: list[Layer] = field(default_factory=list)
     roots: list[RootFS] = field(default_factory=list)
-    kernels: list[Path] = field(default_factory=list)  # host paths of kernel images found
     skipped: list[Skipped] = field(default_factory=list)
     bytes_unpacked: int = 0
     extract_dir: Path | None = None
@@ -26,3 +25,16 @@ class UnpackResult:
     notes: list[str] = field(default_factory=list)  # sandbox status, extractor fallbacks …
     sandboxed: bool = False
     duration_s: float = 0.0
+
+    @property
+    def kernels(self) -> list[Path]:
+        """Host paths of the kernel images found (boot loaders left out)."""
+        return [image.path for image in self.kernel_images if image.kind == "kernel"]
+
+    @property
+    def recognised(self) -> bool:
+        """Whether anything but unknown data was found: a known layer format, or a tree that is
+        more than the target file itself."""
+        return any(layer.format not in ("unknown", "padding") for layer in self.layers) or any(
+            root.kind != "binary" for root in self.roots
+        )

@@ -65,8 +65,7 @@ def unpack(
         progress(f"unpacking {target.name} with unblob")
     run = run_unblob(target, workdir, limits, progress)
     result = _Assembly(run, target, workdir, limits).result()
-    recognised = any(layer.format not in ("unknown", "padding") for layer in result.layers)
-    if recognised or any(root.kind != "binary" for root in result.roots):
+    if result.recognised:
         return result
     return _salvaged(target, workdir, limits, result, progress) or result
 
@@ -313,7 +312,6 @@ class _Assembly:
         result = UnpackResult(
             layers=layers,
             roots=roots,
-            kernels=[self.translate(k.path) for k in kernels if k.kind == "kernel"],
             kernel_images=[replace(k, path=self.translate(k.path)) for k in kernels],
             skipped=skipped,
             extract_dir=self.run.config.extract_root,
