@@ -9,19 +9,16 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from . import __version__
+from .console import console, fail, out
 from .errors import InputError
 from .limits import Limits
 from .model import Report
-
-if TYPE_CHECKING:
-    from .standards.declarations import Declarations
 
 app = typer.Typer(
     name="iotvet",
@@ -30,8 +27,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=True)
-out = Console()
 
 STAGE_LABELS = {
     "unpack": "Unpacking layers",
@@ -62,11 +57,6 @@ class FailOn(StrEnum):
     critical = "critical"
     high = "high"
     kev = "kev"
-
-
-def fail(message: str) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(code=2)
 
 
 def run_scan(
@@ -100,16 +90,6 @@ def run_scan(
             return scan(target, options, progress=on_stage)
         except InputError as exc:
             raise fail(str(exc)) from None
-
-
-def _load_declarations(path: Path) -> Declarations:
-    """The declaration file, or exit 2 with every problem (file, line, field, fix)."""
-    from .standards.declarations import DeclarationError, load_declarations
-
-    try:
-        return load_declarations(path)
-    except DeclarationError as exc:
-        raise fail(str(exc)) from None
 
 
 def write_output(text: str | bytes, output: Path | None) -> None:
@@ -174,8 +154,9 @@ def scan(
 ) -> None:
     """Unpack TARGET, list its components, findings and vulnerabilities."""
     from .report.registry import format_for_path, print_table, render
+    from .standards.cli import read_declarations
 
-    declared = _load_declarations(declarations) if declarations else None
+    declared = read_declarations(declarations)
     report = run_scan(target, workdir, keep, vulndb=vulndb, max_depth=max_depth)
     if declarations:
         from .standards.engine import assess

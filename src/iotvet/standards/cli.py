@@ -16,15 +16,12 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.table import Table
 
+from ..console import console, fail, out
 from ..model import REPORT_SCHEMA, Report, Verdict
 from .catalog import REGIMES
 from .declarations import DeclarationError, Declarations, load_declarations, write_template
-
-console = Console(stderr=True)
-out = Console()
 
 declare_app = typer.Typer(
     help="Write or check the manufacturer's declaration file.", no_args_is_help=True
@@ -32,11 +29,6 @@ declare_app = typer.Typer(
 
 # Built from the catalog list so a new regime needs no CLI change (mypy cannot see the members).
 Regime = StrEnum("Regime", {name: name for name in ("all", *REGIMES)})  # type: ignore[misc]
-
-
-def _fail(message: str) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(code=2)
 
 
 def _slug(text: str) -> str:
@@ -55,24 +47,25 @@ def declare_init(
     try:
         write_template(product, path)
     except (FileExistsError, OSError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     console.print(f"wrote {path} — fill it in, then run: iotvet assess IMAGE --declarations {path}")
 
 
 @declare_app.command("check")
 def declare_check(file: Annotated[Path, typer.Argument(help="Declaration file.")]) -> None:
     """Validate a declaration file and report every problem with its fix."""
-    _declarations(file)
+    read_declarations(file)
     console.print(f"{file}: valid")
 
 
-def _declarations(path: Path | None) -> Declarations | None:
+def read_declarations(path: Path | None) -> Declarations | None:
+    """The declaration file (None when not given), or exit 2 listing every problem with its fix."""
     if path is None:
         return None
     try:
         return load_declarations(path)
     except DeclarationError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 def _report(target: Path, workdir: Path | None, vulndb: Path | None) -> Report:
@@ -81,13 +74,13 @@ def _report(target: Path, workdir: Path | None, vulndb: Path | None) -> Report:
         try:
             data = json.loads(target.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise _fail(f"{target}: not a readable JSON report ({exc})") from None
+            raise fail(f"{target}: not a readable JSON report ({exc})") from None
         if not isinstance(data, dict) or data.get("schema") != REPORT_SCHEMA:
-            raise _fail(f"{target}: not an iotvet report (schema must be {REPORT_SCHEMA})")
+            raise fail(f"{target}: not an iotvet report (schema must be {REPORT_SCHEMA})")
         try:
             return Report.model_validate(data)
         except ValidationError as exc:
-            raise _fail(f"{target}: invalid iotvet report: {exc.errors()[0]['msg']}") from None
+            raise fail(f"{target}: invalid iotvet report: {exc.errors()[0]['msg']}") from None
     from ..cli import run_scan
 
     return run_scan(target, workdir, keep=False, vulndb=vulndb)
@@ -109,7 +102,7 @@ def _prepare(directory: Path) -> Path:
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise _fail(f"{directory}: cannot create ({exc.strerror})") from None
+        raise fail(f"{directory}: cannot create ({exc.strerror})") from None
     return directory
 
 
@@ -139,7 +132,7 @@ def assess(
     from .matrix import product_facts, write_matrix
     from .oscal import render_oscal
 
-    decl = _declarations(declarations)
+    decl = read_declarations(declarations)
     report = _report(target, workdir, vulndb)
     regimes = [r.value for r in regime] if regime else ["all"]
     verdicts = run_assess(report, decl, regimes)
@@ -157,7 +150,7 @@ def assess(
     try:
         attestation = render_attestation(report, verdicts)
     except AttestationError as exc:  # a defect in iotvet, not in the input: say so plainly
-        raise _fail(f"internal error, the attestation is invalid: {exc}") from None
+        raise fail(f"internal error, the attestation is invalid: {exc}") from None
     (directory / "attestation.cdx.json").write_text(attestation, encoding="utf-8")
     (directory / "assessment-results.oscal.json").write_text(
         render_oscal(report, verdicts), encoding="utf-8"
@@ -192,11 +185,11 @@ def label(
     from ..label.record import registry_record
     from .engine import assess as run_assess
 
-    decl = _declarations(declarations)
+    decl = read_declarations(declarations)
     assert decl is not None  # the option is required
     record_url = url or decl.fcc.registry_url
     if not record_url:
-        raise _fail(
+        raise fail(
             f"{declarations}: fcc.registry_url is empty; fix: declare the URL where the registry "
             "record will be published, or pass --url"
         )

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from ..console import console, fail, out
 
 if TYPE_CHECKING:
     from ..model import Report
@@ -29,8 +30,6 @@ if TYPE_CHECKING:
 # Heavy modules (SQLAlchemy, Alembic, matplotlib, the scanner) are imported inside the commands
 # that need them, so `iotvet --help` and unrelated commands stay fast.
 
-console = Console(stderr=True)
-out = Console()
 
 suppliers_app = typer.Typer(
     help="Supplier registry, questionnaires and scorecards (SCS 9001 view).", no_args_is_help=True
@@ -62,18 +61,13 @@ class ImpactFormat(StrEnum):
     json = "json"
 
 
-def _fail(message: str) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(code=2)
-
-
 def _store(url: str | None) -> Store:
     from ..store import open_store
 
     try:
         return open_store(url)
     except Exception as exc:  # any driver or migration error: say which store
-        raise _fail(f"cannot open the project store {url or '(default)'}: {exc}") from None
+        raise fail(f"cannot open the project store {url or '(default)'}: {exc}") from None
 
 
 def _day(text: str | None, option: str) -> date | None:
@@ -82,7 +76,7 @@ def _day(text: str | None, option: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise _fail(f"{option} {text!r}: not a date — write it as YYYY-MM-DD") from None
+        raise fail(f"{option} {text!r}: not a date — write it as YYYY-MM-DD") from None
 
 
 # -- suppliers -----------------------------------------------------------------------------------
@@ -101,12 +95,12 @@ def import_command(
     try:
         sourcing = load_sourcing(file)
     except FileProblems as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     with _store(store) as db, db.session() as session:
         try:
             counts = apply_sourcing(session, sourcing)
         except RegistryError as exc:
-            raise _fail(f"{file}: {exc}") from None
+            raise fail(f"{file}: {exc}") from None
     console.print(f"imported {file}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
 
@@ -137,7 +131,7 @@ def _windows(values: list[str]) -> dict[str, int]:
     for item in values:
         name, sep, days = item.partition("=")
         if not sep or name not in windows or not days.isdigit():
-            raise _fail(
+            raise fail(
                 f"--window {item!r}: write CLASS=DAYS with CLASS one of {', '.join(windows)}"
             )
         windows[name] = int(days)
@@ -186,7 +180,7 @@ def report_command(
             try:
                 count = rematch(session, db_path)
             except RegistryError as exc:
-                raise _fail(str(exc)) from None
+                raise fail(str(exc)) from None
             console.print(f"re-matched {count} firmware scan(s) against {db_path}")
         report = build_report(session, day, policy, supplier)
     data = render(report, fmt.value)
@@ -222,7 +216,7 @@ def questionnaire_init(
         sys.stdout.write(text)
         return
     if output.exists():
-        raise _fail(f"{output}: already exists — choose another name or delete it first")
+        raise fail(f"{output}: already exists — choose another name or delete it first")
     output.write_text(text, encoding="utf-8")
     console.print(f"wrote {output} — fill it in, then: iotvet suppliers questionnaire validate")
 
@@ -238,7 +232,7 @@ def questionnaire_validate(
     try:
         answers = load_answers(file)
     except FileProblems as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     console.print(f"{file}: {len(answers.answers)} answers for {answers.supplier}, all valid")
 
 
@@ -258,7 +252,7 @@ def questionnaire_score(
     try:
         answers = load_answers(file)
     except FileProblems as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     result = score_answers(answers)
     table = Table("topic", "score", "points")
     for topic in result.topics:
@@ -282,7 +276,7 @@ def _role_and_name(text: str) -> tuple[str, str]:
     if sep and role.strip() in roles():
         return role.strip(), name.strip()
     if sep and role.strip() and " " not in role.strip():
-        raise _fail(f"--supplier {text!r}: unknown role {role!r}; roles: {', '.join(roles())}")
+        raise fail(f"--supplier {text!r}: unknown role {role!r}; roles: {', '.join(roles())}")
     return "device-maker", text.strip()
 
 
@@ -344,11 +338,11 @@ def _load_report(path: Path) -> Report:
     try:
         return Report.model_validate_json(path.read_bytes())
     except FileNotFoundError:
-        raise _fail(f"{path}: no such file") from None
+        raise fail(f"{path}: no such file") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise _fail(
+        raise fail(
             f"{path}: not an iotvet JSON report ({where}: {first['msg']}) — "
             "write one with `iotvet scan IMAGE -o report.json`"
         ) from None
@@ -362,7 +356,7 @@ def _scan(image: Path, vulndb: Path | None) -> Report:
         try:
             return scan(image, ScanOptions(vulndb=vulndb))
         except InputError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
 
 
 @firmware_app.command("add")
@@ -389,11 +383,11 @@ def firmware_add(
     elif image is not None and report is None:
         scanned = _scan(image, vulndb)
     else:
-        raise _fail("give either IMAGE (to scan) or --report report.json (an earlier scan)")
+        raise fail("give either IMAGE (to scan) or --report report.json (an earlier scan)")
     with _store(store) as db, db.session() as session:
         found = find_product(session, product)
         if found is None:
-            raise _fail(f"no product '{product}' — add it with `iotvet product add {product}`")
+            raise fail(f"no product '{product}' — add it with `iotvet product add {product}`")
         firmware = add_firmware(session, found, version, day, scanned)
         scans = len(firmware.scans)
     note = "" if day else " — no release date: it is left out of history metrics until given"

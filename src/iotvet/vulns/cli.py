@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from ..console import console, out
 from ..model import Component, Vulnerability
 from . import db as dbmod
 from .fetch import SOURCES, FetchConfig, FetchError, update
@@ -29,7 +29,6 @@ from .vex import TriageStore, import_files, write_csaf_vex, write_cyclonedx_vex,
 app = typer.Typer(
     help="Local vulnerability database: update, import, stats, VEX triage.", no_args_is_help=True
 )
-console = Console(stderr=True)
 
 DbOption = Annotated[
     Path | None,
@@ -170,7 +169,7 @@ def stats_command(
             str(row["fetched_at"] or "-"),
             origin if len(origin) < 60 else origin[:57] + "…",
         )
-    Console().print(table)
+    out.print(table)
 
 
 @app.command("vex-import")
@@ -232,7 +231,6 @@ def render_vulns(
 
 
 def _print_table(vulns: list[Vulnerability], meta: dict[str, Any]) -> None:
-    out = Console()
     table = Table(title=f"{len(vulns)} vulnerabilities")
     for column in ("id", "component", "severity", "cvss", "kev", "epss", "status", "fixed in"):
         table.add_column(column)
