@@ -12,7 +12,7 @@ import hashlib
 import re
 
 from ..context import ScanContext
-from ..model import Component, Evidence
+from ..model import Component
 from ..rootfs import RootFS
 
 # Evidence from a package database is authoritative for names, suppliers and purls.
@@ -127,13 +127,3 @@ def _file_digests(root: RootFS, path: str, ctx: ScanContext) -> dict[str, str] |
     if data is None:
         return None
     return {"sha1": hashlib.sha1(data).hexdigest(), "sha256": hashlib.sha256(data).hexdigest()}
-
-
-def evidence_paths(component: Component) -> list[str]:
-    """Inner paths that prove a component (files first, then other evidence locations)."""
-    seen = dict.fromkeys(component.files)
-    seen.update(dict.fromkeys(e.path for e in component.evidence))
-    return list(seen)
-
-
-__all__ = ["Evidence", "evidence_paths", "merge_components"]
