@@ -254,9 +254,6 @@ class SbomFacts:
                     self._names.setdefault(name, []).append(fact.ref)
         return self._names
 
-    def components_in(self, layer_ref: str | None) -> list[ComponentFact]:
-        return [fact for fact in self.components if fact.layer_ref == layer_ref]
-
 
 class UniqueRefs:
     """Hands out document-unique refs: the preferred text, or text#2, text#3, … on collision

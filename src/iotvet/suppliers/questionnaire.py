@@ -140,9 +140,6 @@ class Template(_Strict):
     def questions(self) -> dict[str, Question]:
         return {q.id: q for t in self.topics for q in t.questions}
 
-    def topic_of(self, question_id: str) -> Topic:
-        return next(t for t in self.topics if any(q.id == question_id for q in t.questions))
-
     @model_validator(mode="after")
     def _unique_ids(self) -> Template:
         ids = [q.id for t in self.topics for q in t.questions]

@@ -19,16 +19,6 @@ from .common import cwe_ids, english, nvd_node, nvd_time
 SOURCE = "nvd"
 
 
-def feed_timestamp(stream: IO[bytes]) -> str | None:
-    """``CVE_data_timestamp`` from the head of a feed (the data date of the whole file)."""
-    for prefix, event, value in ijson.parse(stream):
-        if prefix == "CVE_data_timestamp":
-            return nvd_time(str(value))
-        if prefix == "CVE_Items" and event == "start_array":
-            return None
-    return None
-
-
 def read(stream: IO[bytes]) -> Iterator[Advisory]:
     """Yield one :class:`Advisory` per CVE item of a 1.1 feed."""
     for item in ijson.items(stream, "CVE_Items.item", use_float=True):
