@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from .limits import Limits
@@ -25,3 +28,15 @@ class ScanContext:
 
     def skip(self, path: str, reason: str, stage: str) -> None:
         self.skipped.append(Skipped(path=path, reason=reason, stage=stage))
+
+    @contextmanager
+    def guarded(self, stage: str, kind: str, name: str, where: str) -> Iterator[None]:
+        """Time one part of a stage (``stage/name``) and turn its crash into a ``skipped`` entry
+        for ``where``, so the other parts still run and their results are kept."""
+        started = time.perf_counter()
+        try:
+            yield
+        except Exception as exc:
+            self.skip(where, f"{kind} {name} failed: {exc!r}", stage)
+        finally:
+            self.timed(f"{stage}/{name}", time.perf_counter() - started)

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
 from ..context import ScanContext
 from ..model import SEVERITY_ORDER, Finding
 from .registry import families
-from .themes import theme_verdicts
-
-__all__ = ["run_checks", "theme_verdicts"]
 
 
 def run_checks(ctx: ScanContext) -> list[Finding]:
@@ -20,12 +15,8 @@ def run_checks(ctx: ScanContext) -> list[Finding]:
     findings: list[Finding] = []
     for root in ctx.roots:
         for family in families():
-            started = time.perf_counter()
-            try:
+            with ctx.guarded("checks", "check family", family.name, root.label):
                 findings.extend(family.run(root, ctx))
-            except Exception as exc:
-                ctx.skip(root.label, f"check family {family.name} failed: {exc!r}", "checks")
-            ctx.timed(f"checks/{family.name}", time.perf_counter() - started)
     ctx.families_ran = [family.name for family in families()] if ctx.roots else []
     findings.sort(key=lambda f: (-SEVERITY_ORDER[f.severity], f.check, f.path or ""))
     for index, finding in enumerate(findings, 1):

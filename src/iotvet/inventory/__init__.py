@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-import time
 from collections.abc import Iterable
 from functools import cache
 
@@ -42,14 +41,9 @@ def run_inventory(
     os_info: dict[str, str] = {}
     for root in ctx.roots:
         for identifier in identifiers():
-            started = time.perf_counter()
-            try:
+            found: list[Component] = []
+            with ctx.guarded("inventory", "identifier", identifier.name, root.label):
                 found = identifier.identify(root, ctx)
-            except Exception as exc:
-                ctx.skip(root.label, f"identifier {identifier.name} failed: {exc!r}", "inventory")
-                continue
-            finally:
-                ctx.timed(f"inventory/{identifier.name}", time.perf_counter() - started)
             for component in found:
                 component.layer = component.layer or root.label
             candidates.extend(found)
